@@ -1,0 +1,26 @@
+# cotdistill: chain-of-thought distillation, end to end.
+#
+#   snakemake results/tables/all.csv --cores 8          # the whole default study, offline, on a CPU
+#   snakemake results/figures/granularity.png --cores 8 # one figure and only what it needs
+#   snakemake -n                                        # what would run
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/teacher.smk"
+include: "rules/sft.smk"
+include: "rules/train.smk"
+include: "rules/evaluate.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

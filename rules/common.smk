@@ -1,0 +1,82 @@
+import json
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from cotdistill.experiments import ConfigError, expand_runs, rationale_promptings, split_recipe
+from cotdistill.setup_checks import check_setup
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+try:
+    RUNS = expand_runs(config)
+    check_setup(config)
+except (ConfigError, OSError) as exc:
+    sys.exit(f"config error: {exc}")
+
+R = config["results_dir"]
+LF_PY = config["llamafactory_python"]
+SCRIPTS = str(Path(workflow.basedir) / "scripts")
+NAME = "[A-Za-z][A-Za-z0-9_]*"
+# Training and generation use every core; run one at a time on a small machine.
+HEAVY_THREADS = max(1, min(8, os.cpu_count() or 1))
+
+
+wildcard_constraints:
+    dataset=NAME,
+    evalset=NAME,
+    teacher=NAME,
+    student=NAME,
+    experiment=NAME,
+    split="train|test|dev",
+    prompting="[A-Za-z0-9_-]+",
+    recipe=NAME + r"\.[A-Za-z0-9_-]+\.(correct|all)",
+
+
+def student_cfg(wildcards):
+    return config["students"][wildcards.student]
+
+
+def student_base(wildcards):
+    """The base model a run starts from: a from-scratch build per (student, dataset), or a hub/local model."""
+    cfg = student_cfg(wildcards)
+    if "init" in cfg:
+        return f"{R}/students/{wildcards.student}/{wildcards.dataset}"
+    return []
+
+
+def student_base_path(wildcards):
+    cfg = student_cfg(wildcards)
+    return f"{R}/students/{wildcards.student}/{wildcards.dataset}" if "init" in cfg else cfg["model"]
+
+
+def student_resources(kind):
+    """Per-student resources for train/generate jobs (students.<name>.resources.<kind>), for cluster profiles."""
+    defaults = {"gpu": 0, "mem_mb": 8000, "runtime": 60}
+
+    def get(name):
+        def fn(wildcards):
+            res = student_cfg(wildcards).get("resources", {})
+            return res.get(kind, {}).get(name, res.get(name, defaults[name]))
+
+        return fn
+
+    return {name: get(name) for name in defaults}
+
+
+def final_outputs():
+    return [f"{R}/tables/all.csv"] + figure_targets()
+
+
+def figure_targets():
+    methods = {run.method for run in RUNS}
+    figures = ["accuracy"]
+    if "factors" in methods:
+        figures += ["granularity", "format", "teacher"]
+    if "multistyle" in methods:
+        figures += ["styles"]
+    return [f"{R}/figures/{name}.png" for name in figures]

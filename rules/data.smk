@@ -1,0 +1,10 @@
+rule data:
+    """Problems of one dataset split in the common schema (generated, hub or local files)."""
+    output:
+        f"{R}/data/{{dataset}}/{{split}}.jsonl",
+    params:
+        dataset=lambda wc: config["datasets"][wc.dataset],
+    log:
+        f"{R}/logs/data/{{dataset}}/{{split}}.log",
+    script:
+        "../scripts/data.py"

@@ -1,0 +1,25 @@
+"""Rule `generate` (LLaMA-Factory env): CHECKPOINT PROBLEMS OUT [--template T] ..."""
+import argparse
+import os
+
+import torch
+
+from cotdistill.generate import generate
+from cotdistill.io import read_jsonl, write_jsonl
+from cotdistill.prompts import core_prompt
+
+ap = argparse.ArgumentParser()
+ap.add_argument("checkpoint")
+ap.add_argument("problems")
+ap.add_argument("out")
+ap.add_argument("--template", required=True)
+ap.add_argument("--max-new-tokens", type=int, default=256)
+ap.add_argument("--batch-size", type=int, default=32)
+args = ap.parse_args()
+
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+problems = read_jsonl(args.problems)
+prompts = [core_prompt(p) for p in problems]
+responses = generate(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+write_jsonl(args.out, ({"id": p["id"], "prompt": q, "response": r} for p, q, r in zip(problems, prompts, responses)))
+print(f"{len(responses)} generations written to {args.out}")

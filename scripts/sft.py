@@ -1,0 +1,18 @@
+"""Rule `sft`: filter rationales and write the LLaMA-Factory dataset folder."""
+import json
+
+from cotdistill.io import read_jsonl, write_json
+from cotdistill.logs import to_log
+from cotdistill.methods.multistyle import sft_rationales
+from cotdistill.sft import build_sft, write_sft_dir
+
+log = to_log(snakemake.log[0])
+teacher, source, keep = snakemake.params.recipe
+if source.startswith("multistyle-"):
+    rationales = sft_rationales(read_jsonl(snakemake.input.rationales[0]), source.rsplit("-", 1)[1])
+else:
+    rationales = [row for path in snakemake.input.rationales for row in read_jsonl(path)]
+rows, stats = build_sft(read_jsonl(snakemake.input.problems), rationales, keep)
+write_sft_dir(snakemake.output.data.rsplit("/", 1)[0], rows)
+write_json(snakemake.output.stats, stats)
+log.info("%s: %s", snakemake.wildcards.recipe, json.dumps(stats))

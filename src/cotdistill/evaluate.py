@@ -1,0 +1,31 @@
+"""Scoring a run's generations against the gold answers: per-problem rows and metrics."""
+
+from __future__ import annotations
+
+from .answers import check, extract
+
+
+def score(run: str, problems: list[dict], generations: list[dict]) -> tuple[list[dict], dict]:
+    """Eval rows (id, run, dataset, prompt, response, pred, gold, correct) and accuracy metrics."""
+    by_id = {g["id"]: g for g in generations}
+    missing = [p["id"] for p in problems if p["id"] not in by_id]
+    if missing:
+        raise ValueError(f"{len(missing)} problems have no generation (first: {missing[0]})")
+    rows = []
+    for p in problems:
+        g = by_id[p["id"]]
+        pred = extract(g["response"], p["answer_type"], p.get("choices"))
+        ok, reason = check(pred, p["answer"], p["answer_type"])
+        rows.append(
+            {"id": p["id"], "run": run, "dataset": p["dataset"], "prompt": g["prompt"], "response": g["response"],
+             "pred": pred, "gold": p["answer"], "correct": ok, "reason": reason}
+        )
+    n = len(rows)
+    metrics = {
+        "run": run,
+        "dataset": problems[0]["dataset"] if problems else None,
+        "n": n,
+        "accuracy": sum(r["correct"] for r in rows) / n if n else 0.0,
+        "no_answer": sum(r["pred"] is None for r in rows) / n if n else 0.0,
+    }
+    return rows, metrics

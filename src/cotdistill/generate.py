@@ -1,0 +1,83 @@
+"""Batched greedy generation by a trained student, with the chat template it was trained with.
+
+Prompts are encoded by LLaMA-Factory's own template object (the one its SFT stage used), so training
+and evaluation cannot disagree on the template. Runs in the LLaMA-Factory environment.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def load_student(path: str | Path, dtype: str = "auto"):
+    """Model and tokenizer from a checkpoint directory: a full model, or a PEFT adapter on its base."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(path)
+    adapter = path / "adapter_config.json"
+    torch_dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+    if adapter.exists():
+        from peft import PeftModel
+
+        base = json.loads(adapter.read_text())["base_model_name_or_path"]
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch_dtype)
+        model = PeftModel.from_pretrained(model, path).merge_and_unload()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model.eval()
+    return model, tokenizer
+
+
+def lf_template(tokenizer, name: str):
+    from .train import ensure_torchaudio_shim
+
+    ensure_torchaudio_shim()
+    from llamafactory.data import get_template_and_fix_tokenizer
+    from llamafactory.hparams import DataArguments
+
+    return get_template_and_fix_tokenizer(tokenizer, DataArguments(template=name))
+
+
+def encode_prompts(tokenizer, template_name: str, prompts: list[str]) -> list[list[int]]:
+    """Token ids of each single-turn prompt, exactly as LLaMA-Factory's SFT stage encodes the prompt."""
+    template = lf_template(tokenizer, template_name)
+    return [template.encode_oneturn(tokenizer, [{"role": "user", "content": p}, {"role": "assistant", "content": ""}])[0] for p in prompts]
+
+
+def generate_ids(model, tokenizer, prompt_ids: list[list[int]], *, max_new_tokens: int, batch_size: int, desc: str = "generate") -> list[str]:
+    """Greedy decoding, left-padded batches sorted by length; outputs in input order."""
+    import torch
+
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]))
+    outputs: list[str] = [""] * len(prompt_ids)
+    for start in tqdm(range(0, len(order), batch_size), desc=desc, mininterval=5):
+        idx = order[start : start + batch_size]
+        width = max(len(prompt_ids[i]) for i in idx)
+        input_ids = torch.tensor([[pad] * (width - len(prompt_ids[i])) + prompt_ids[i] for i in idx])
+        attention = torch.tensor([[0] * (width - len(prompt_ids[i])) + [1] * len(prompt_ids[i]) for i in idx])
+        with torch.inference_mode():
+            out = model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                pad_token_id=pad,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+        for row, i in enumerate(idx):
+            outputs[i] = tokenizer.decode(out[row, width:], skip_special_tokens=True).strip()
+    return outputs
+
+
+def generate(model_dir: str, template: str, prompts: list[str], *, max_new_tokens: int = 256, batch_size: int = 32) -> list[str]:
+    model, tokenizer = load_student(model_dir)
+    return generate_ids(model, tokenizer, encode_prompts(tokenizer, template, prompts), max_new_tokens=max_new_tokens, batch_size=batch_size)

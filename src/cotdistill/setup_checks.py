@@ -1,0 +1,50 @@
+"""Checks run when the workflow is parsed, before any job: each failure is one line naming the thing."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from .experiments import ConfigError
+
+
+def check_results_dir(path: str) -> None:
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"results_dir: {path!r} is not writable ({exc.strerror or exc})") from None
+
+
+def check_generators(config: dict) -> None:
+    generators = [(n, d.get("generator", n)) for n, d in config["datasets"].items() if d["source"] == "generator"]
+    if not generators:
+        return
+    from reasoning_gym.factory import DATASETS
+
+    for name, gen in generators:
+        if gen not in DATASETS:
+            raise ConfigError(f"datasets.{name}.generator: reasoning-gym has no generator {gen!r}")
+
+
+def used_teachers(config: dict) -> set[str]:
+    return {t for spec in config["experiments"].values() for t in spec.get("teachers", [])}
+
+
+def check_teachers(config: dict) -> None:
+    from . import teachers
+
+    check = getattr(teachers, "check_credentials", None)
+    for name in sorted(used_teachers(config)):
+        if check is not None:
+            try:
+                check(name, config["teachers"][name])
+            except (KeyError, ValueError, RuntimeError) as exc:
+                raise ConfigError(str(exc).splitlines()[0]) from None
+
+
+def check_setup(config: dict) -> None:
+    check_results_dir(config["results_dir"])
+    check_generators(config)
+    check_teachers(config)
