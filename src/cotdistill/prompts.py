@@ -17,11 +17,18 @@ ANSWER_INSTRUCTIONS = {
 
 
 def core_prompt(problem: dict) -> str:
-    """The problem as the model sees it: context, question, lettered choices."""
-    parts = []
-    if problem.get("context"):
-        parts.append(str(problem["context"]).strip())
-    parts.append(str(problem["question"]).strip())
+    """The problem as the model sees it, the same for teacher and student evaluation.
+
+    NLI: ``Premise: … / Hypothesis: …``; other contexts (a TabMWP table, a LogiQA passage) go above
+    the question; choices follow as ``(A) text`` lines.
+    """
+    question = str(problem["question"]).strip()
+    context = str(problem.get("context") or "").strip()
+    if problem.get("answer_type") == "nli":
+        parts = [f"Premise: {context}", f"Hypothesis: {question}",
+                 "Does the premise entail the hypothesis, contradict it, or neither?"]
+    else:
+        parts = [context, question] if context else [question]
     choices = problem.get("choices")
     if choices:
         parts.append("\n".join(f"({l}) {t}" for l, t in zip(choices["label"], choices["text"])))
