@@ -157,3 +157,20 @@ def test_dev_is_carved_from_train_and_disjoint():
     assert all(p["split"] == "dev" for p in dev) and all(p["split"] == "train" for p in train)
     assert not {p["id"] for p in dev} & {p["id"] for p in train}
     assert [p["id"] for p in load_split("gsm8k", cfg, "dev")] == [p["id"] for p in dev]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_golds_round_trip_through_the_answer_checker(name):
+    """A response that boxes the gold is judged correct: gold format and checker agree."""
+    from cotdistill.answers import check, extract
+
+    for p in _test(name):
+        pred = extract(f"So the answer is \\boxed{{{p['answer']}}}.", p["answer_type"], p["choices"])
+        assert check(pred, p["answer"], p["answer_type"])[0], (p["id"], p["answer"], pred)
+
+
+def test_source_dev_split_is_subsampled_by_dev_size():
+    path = str(_file("gsm8k"))
+    cfg = {"source": "jsonl", "files": {"test": path, "dev": path}, "dev_size": 30, "seed": 0}
+    dev = load_split("gsm8k", cfg, "dev")
+    assert len(dev) == 30 and all(p["split"] == "dev" for p in dev)

@@ -175,8 +175,8 @@ def _load_source_split(name: str, cfg: dict, split: str, label: str) -> list[dic
 def load_split(name: str, cfg: dict, split: str) -> list[dict]:
     """Problems of dataset ``name`` (config block ``cfg``) for ``split`` (train|test|dev).
 
-    ``dev`` comes from the source's own dev split when ``files``/``splits`` name one, else it is
-    carved from train with ``dev_size`` (and then excluded from train). ``n_train``/``n_test``
+    ``dev`` comes from the source's own dev split when ``files``/``splits`` name one (``dev_size``
+    then subsamples it), else it is carved from train with ``dev_size`` (and excluded from train). ``n_train``/``n_test``
     subsample with ``seed``; ids derive from the source rows, so they are the same in every run.
     """
     label = f"datasets.{name}"
@@ -194,7 +194,7 @@ def load_split(name: str, cfg: dict, split: str) -> list[dict]:
         if not _has_split(cfg, fmt, "dev"):
             raise ValueError(f"{label}: no dev split; set {_key(label, 'dev_size')} to carve one from "
                              f"train, or name a dev file in {_key(label, 'files')}")
-        return _load_source_split(name, cfg, "dev", label)
+        return subsample(_load_source_split(name, cfg, "dev", label), dev_size, seed, "dev")
     if split == "test":
         return subsample(_load_source_split(name, cfg, "test", label), cfg.get("n_test"), seed)
     pool = _load_source_split(name, cfg, "train", label)
@@ -224,7 +224,8 @@ def prepare_dataset_cli(name: str, source: str, out: str, split: str = "test") -
             except FileNotFoundError:  # a hub-layout folder (data/test-*.parquet, ...)
                 rows = read_hub(str(path), None, split, "data/hf", label=str(path))
         else:
-            raise FileNotFoundError(f"{source}: no such file or folder")
+            raise FileNotFoundError(f"{source}: no such file or folder (--from takes a local file, "
+                                    f"or a folder with {split}.jsonl/json/csv/parquet or hub-layout files)")
         problems = convert_rows(rows, name, name, split, label=name)
         n = write_jsonl(out, problems)
     except (ValueError, OSError, RuntimeError) as exc:
