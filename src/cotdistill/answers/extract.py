@@ -21,7 +21,7 @@ _PHRASE = re.compile(
     r"(?:\s+(?:is|would\s+be|should\s+be|will\s+be|=))?\s*(?:[:=]|\bis\b)?\s*",
     re.I,
 )
-_MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+_MATH_SPAN = re.compile(r"\$\$((?:\\\$|[^$])+?)\$\$|\$((?:\\\$|[^$])+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 _SENTENCE_END = re.compile(r"\.(?=\s|$)|\n|(?<=[a-z])\s*,\s+(?:so|and|which|because|since)\b|\bI hope\b")
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}(?![a-zA-Z])")
 
@@ -112,7 +112,7 @@ def _norm_text(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
 
 
-def _option_by_text(text: str, choices: dict | None) -> str | None:
+def _option_by_text(text: str, choices: dict | None, exact: bool = False) -> str | None:
     if not choices or not choices.get("text"):
         return None
     norm = _norm_text(text)
@@ -125,6 +125,8 @@ def _option_by_text(text: str, choices: dict | None) -> str | None:
             continue
         if norm == o:
             return str(lab)
+        if exact:
+            continue
         pos = f" {norm} ".rfind(f" {o} ")
         if pos > best_pos:
             best, best_pos = str(lab), pos
@@ -158,8 +160,10 @@ def _choice(text: str, choices: dict | None) -> str | None:
     alt = "|".join(re.escape(x) for x in labels)
     for span in _phrase_spans(text):
         head = span[:60]
-        lab = None
-        if re.match(rf"\s*\(?(?:{alt})\)?(?:[\s.,;:)]|$)", head, re.I):
+        lab = _option_by_text(_first_sentence(span), choices, exact=True)
+        if lab:
+            return lab
+        if re.match(rf"\s*\(?(?:{alt})\)?(?:[.,;:)]|\s*$)", head, re.I):
             lab = _label_in(head, labels, lowercase_ok=True)
         lab = lab or _label_in(head.split("\n\n")[0], labels)
         if lab:
@@ -170,9 +174,13 @@ def _choice(text: str, choices: dict | None) -> str | None:
     m = list(re.finditer(rf"(?<![A-Za-z\\])\(?({alt})\)?\s+is\s+(?:the\s+)?(?:correct|right|best)", text))
     if m:
         return m[-1].group(1)
-    m = list(re.finditer(rf"(?:option|choice)\s*\(?({alt})\)?(?![A-Za-z])", text, re.I))
+    m = list(re.finditer(rf"(?:option|choice)[\s:]*\(?({alt})\)?(?![A-Za-z])", text, re.I))
     if m:
         return _label_in(m[-1].group(1), labels, lowercase_ok=True)
+    last = stripped.rsplit("\n", 1)[-1].strip()
+    m = re.fullmatch(rf"(?:option\s*)?\(?({alt})\)?[.)]?", last, re.I)
+    if m:
+        return _label_in(m.group(1), labels, lowercase_ok=True)
     m = list(re.finditer(rf"\(({alt})\)", text))
     if m:
         return m[-1].group(1)
