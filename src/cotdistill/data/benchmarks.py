@@ -6,7 +6,7 @@
 A dataset block of config.yaml (``datasets.<name>``) takes: ``source`` (generator|hf|jsonl|json|csv|
 parquet), ``format`` (converter name, default the block name), ``path`` (hub id or local file/folder),
 ``hf_name``, ``files`` ({split: path}), ``splits`` ({our split: source split}), ``filter``
-({field: value or [values]} kept rows), ``n_train``, ``n_test``, ``seed``, ``dev_size``,
+({field: value or [values]} kept rows), ``n_train``, ``n_test``, ``n_dev``, ``seed``, ``dev_size``,
 ``on_bad_row`` (error|skip), ``cache_dir`` (default data/hf).
 """
 
@@ -175,8 +175,8 @@ def _load_source_split(name: str, cfg: dict, split: str, label: str) -> list[dic
 def load_split(name: str, cfg: dict, split: str) -> list[dict]:
     """Problems of dataset ``name`` (config block ``cfg``) for ``split`` (train|test|dev).
 
-    ``dev`` comes from the source's own dev split when ``files``/``splits`` name one (``dev_size``
-    then subsamples it), else it is carved from train with ``dev_size`` (and excluded from train). ``n_train``/``n_test``
+    ``dev`` comes from the source's own dev split when ``files``/``splits`` name one (``n_dev`` or
+    ``dev_size`` then subsample it), else it is carved from train with ``dev_size`` (and excluded from train). ``n_train``/``n_test``
     subsample with ``seed``; ids derive from the source rows, so they are the same in every run.
     """
     label = f"datasets.{name}"
@@ -194,7 +194,8 @@ def load_split(name: str, cfg: dict, split: str) -> list[dict]:
         if not _has_split(cfg, fmt, "dev"):
             raise ValueError(f"{label}: no dev split; set {_key(label, 'dev_size')} to carve one from "
                              f"train, or name a dev file in {_key(label, 'files')}")
-        return subsample(_load_source_split(name, cfg, "dev", label), dev_size, seed, "dev")
+        n_dev = cfg.get("n_dev", dev_size)
+        return subsample(_load_source_split(name, cfg, "dev", label), n_dev, seed, "dev")
     if split == "test":
         return subsample(_load_source_split(name, cfg, "test", label), cfg.get("n_test"), seed)
     pool = _load_source_split(name, cfg, "train", label)
