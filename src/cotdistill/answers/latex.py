@@ -7,6 +7,7 @@ Everything here is linear in the input (no nested regex quantifiers), so a 100 k
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MAX_ANSWER_CHARS = 2000  # a final answer longer than this is judged by string comparison only
 
@@ -97,6 +98,7 @@ def unwrap_commands(s: str) -> str:
     return s
 
 
+@lru_cache(maxsize=16384)
 def clean(s: str) -> tuple[str, bool]:
     """Strip delimiters, spacing, units of degrees/percent/currency; return (maths, had_percent)."""
     s = s[:MAX_ANSWER_CHARS].replace("\\\\", " ⏎ ")  # matrix row separator
