@@ -32,6 +32,8 @@ class Completion:
     cache_key: str = ""
     cached: bool = False
     error: str | None = None
+    reasoning: str | None = None  # a reasoning model's separate trace (reasoning_content), when the API returns one
+    retries: int = 0  # attempts beyond the first that this answer took (0 for cached answers)
 
     def usage(self) -> dict:
         return {
