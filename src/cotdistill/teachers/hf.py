@@ -74,6 +74,9 @@ class HFLocal:
                     ids = row[:i]
                     break
             text = self.tok.decode(ids, skip_special_tokens=True)
+            for stop in gen.get("stop_strings", ()):  # like the APIs: the stop sequence is not returned
+                if stop in text:
+                    text = text[: text.index(stop)]
             hit_limit = len(ids) >= gen["max_new_tokens"]
             finish = "length" if hit_limit else ("empty" if not text.strip() else "stop")
             results.append(Completion(text=text, finish_reason=finish, prompt_tokens=int(mask.sum()),
