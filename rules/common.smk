@@ -8,11 +8,12 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from cotdistill.experiments import ConfigError, expand_runs, rationale_promptings, split_recipe
-from cotdistill.setup_checks import check_setup
+from cotdistill.setup_checks import check_schema, check_setup
 
 
-validate(config, schema="../schemas/config.schema.yaml")
 try:
+    check_schema(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
+    validate(config, schema="../schemas/config.schema.yaml")  # fills in the schema's defaults
     RUNS = expand_runs(config)
     check_setup(config)
 except (ConfigError, OSError) as exc:
@@ -22,8 +23,12 @@ R = config["results_dir"]
 LF_PY = config["llamafactory_python"]
 SCRIPTS = str(Path(workflow.basedir) / "scripts")
 NAME = "[A-Za-z][A-Za-z0-9_]*"
-# Training and generation use every core; run one at a time on a small machine.
-HEAVY_THREADS = max(1, min(8, os.cpu_count() or 1))
+# Threads of each training or generation job; tiny models gain little from more than one. On one
+# machine, cap how many such jobs run at once so that --cores 8 on a 2-core box does not oversubscribe
+# it (override with --resources heavy_jobs=N).
+HEAVY_THREADS = int(os.environ.get("COTDISTILL_THREADS", "1"))
+if workflow.local_exec and "heavy_jobs" not in workflow.global_resources:
+    workflow.register_resource("heavy_jobs", max(1, (os.cpu_count() or 1) // HEAVY_THREADS))
 
 
 wildcard_constraints:
@@ -35,6 +40,11 @@ wildcard_constraints:
     split="train|test|dev",
     prompting="[A-Za-z0-9_-]+",
     recipe=NAME + r"\.[A-Za-z0-9_-]+\.(correct|all)",
+
+
+def canonical(obj):
+    """A config block as a key-sorted JSON string: params that do not change when keys are reordered."""
+    return json.dumps(obj, sort_keys=True)
 
 
 def student_cfg(wildcards):

@@ -3,7 +3,7 @@ rule data:
     output:
         f"{R}/data/{{dataset}}/{{split}}.jsonl",
     params:
-        dataset=lambda wc: config["datasets"][wc.dataset],
+        dataset=lambda wc: canonical(config["datasets"][wc.dataset]),
     log:
         f"{R}/logs/data/{{dataset}}/{{split}}.log",
     script:

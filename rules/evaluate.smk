@@ -13,7 +13,7 @@ rule generate:
         f"{R}/logs/generate/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
     threads: HEAVY_THREADS
     resources:
-        heavy=1,
+        heavy_jobs=1,
         **student_resources("generate"),
     shell:
         "OMP_NUM_THREADS={threads} {LF_PY} {SCRIPTS}/generate.py {input.checkpoint} {input.problems} {output}"

@@ -6,7 +6,7 @@ rule rationales:
         rows=f"{R}/rationales/{{teacher}}/{{dataset}}/{{prompting}}.jsonl",
         summary=f"{R}/rationales/{{teacher}}/{{dataset}}/{{prompting}}.summary.json",
     params:
-        teacher=lambda wc: config["teachers"][wc.teacher],
+        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
         cache_dir=f"{R}/.cache/llm",
     log:
         f"{R}/logs/rationales/{{teacher}}/{{dataset}}/{{prompting}}.log",

@@ -5,7 +5,7 @@ rule build_student:
     output:
         directory(f"{R}/students/{{student}}/{{dataset}}"),
     params:
-        init=lambda wc: json.dumps(student_cfg(wc)["init"]),
+        init=lambda wc: canonical(student_cfg(wc)["init"]),
     log:
         f"{R}/logs/students/{{student}}/{{dataset}}.log",
     threads: 1
@@ -21,7 +21,7 @@ rule lf_config:
     output:
         f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.yaml",
     params:
-        student=student_cfg,
+        student=lambda wc: canonical(student_cfg(wc)),
         base=student_base_path,
         output_dir=lambda wc: f"{R}/checkpoints/{wc.student}/{wc.dataset}/{wc.recipe}",
     log:
@@ -42,7 +42,7 @@ rule train:
         f"{R}/logs/train/{{student}}/{{dataset}}/{{recipe}}.log",
     threads: HEAVY_THREADS
     resources:
-        heavy=1,
+        heavy_jobs=1,
         **student_resources("train"),
     shell:
         "OMP_NUM_THREADS={threads} {LF_PY} {SCRIPTS}/train.py {input.config} > {log} 2>&1"

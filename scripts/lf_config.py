@@ -1,4 +1,5 @@
 """Rule `lf_config`: write the LLaMA-Factory YAML of one run."""
+import json
 from pathlib import Path
 
 import yaml
@@ -9,7 +10,7 @@ from cotdistill.train import lf_config
 
 log = to_log(snakemake.log[0])
 cfg = lf_config(
-    snakemake.params.student,
+    json.loads(snakemake.params.student),
     snakemake.params.base,
     str(Path(snakemake.input.sft).parent),
     snakemake.params.output_dir,

@@ -36,6 +36,8 @@ def build_table(runs: list[dict], results_dir: str) -> pd.DataFrame:
     for col in COLUMNS:
         if col not in df:
             df[col] = pd.NA
+    for col in ("granularity", "round"):
+        df[col] = df[col].astype("Int64")
     return df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
 
 

@@ -8,6 +8,19 @@ from pathlib import Path
 from .experiments import ConfigError
 
 
+def check_schema(config: dict, schema_path: str | Path) -> None:
+    """Validate against the JSON schema; the error names the offending key path."""
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(f"{where}: {error.message}")
+
+
 def check_results_dir(path: str) -> None:
     try:
         Path(path).mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,8 @@ offline teacher needs (the expression of an arithmetic task, the reference CoT o
 
 from __future__ import annotations
 
+import json
+
 from .schema import make_problem
 
 # Split seeds are offset so that train and test never share a generator stream.
@@ -41,6 +43,7 @@ def generate_split(name: str, cfg: dict, split: str) -> list[dict]:
         meta = dict(entry.get("metadata", {}))
         meta.pop("answer_cot", None)
         meta = {k: v for k, v in meta.items() if k in ("expression", "num_terms", "num_digits", "variables", "difficulty")}
+        meta = json.loads(json.dumps(meta, default=str))  # generators may hold Fractions
         problems.append(
             make_problem(
                 id=f"{name}-{split}-{i}",

@@ -1,0 +1,40 @@
+# make run   — set everything up, then run the default study (offline, CPU, minutes)
+# make test  — set everything up, then run the test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV := .venv
+LF := .venv-lf
+CORES ?= 8
+
+.PHONY: setup run test bench lint clean
+
+setup: $(VENV)/.ready $(LF)/.ready
+
+$(VENV)/.ready: envs/pipeline.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r envs/pipeline.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(LF)/.ready: envs/llamafactory.txt pyproject.toml
+	test -x $(LF)/bin/python || $(PYTHON) -m venv $(LF)
+	$(LF)/bin/pip install -q --disable-pip-version-check -r envs/llamafactory.txt
+	$(LF)/bin/pip uninstall -q -y torchvision torchaudio 2>/dev/null || true
+	$(LF)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+run: setup
+	$(VENV)/bin/snakemake results/tables/all.csv --cores $(CORES)
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(VENV)/bin/python bench/answers.py
+	$(VENV)/bin/python bench/teacher_throughput.py
+	$(LF)/bin/python bench/generation.py
+
+lint: setup
+	$(VENV)/bin/snakemake --lint
+
+clean:
+	rm -rf results .snakemake
