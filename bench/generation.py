@@ -9,6 +9,7 @@ batch 64 on the same prompts. Last line: a JSON object with both rates and the s
 from __future__ import annotations
 
 import json
+import random
 import sys
 import tempfile
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from cotdistill.data.generators import generate_split  # noqa: E402
+from cotdistill.data.schema import make_problem  # noqa: E402
 from cotdistill.generate import encode_prompts, generate_ids, load_student  # noqa: E402
 from cotdistill.prompts import core_prompt  # noqa: E402
 from cotdistill.student import build_student, tokenizer_corpus  # noqa: E402
@@ -28,7 +29,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    problems = generate_split("chain_sum", {"n_test": N, "params": {"min_terms": 5, "max_terms": 5, "min_digits": 1, "max_digits": 1}}, "test")
+    rng = random.Random(0)
+    expressions = [" + ".join(str(rng.randrange(10)) for _ in range(5)) for _ in range(N)]
+    problems = [make_problem(id=str(i), dataset="chain_sum", split="test", question=f"State the final answer to the following arithmetic problem: {e} =",
+                             answer=str(eval(e)), answer_type="number", meta={"expression": e}) for i, e in enumerate(expressions)]
     with tempfile.TemporaryDirectory() as tmp:
         build_student(tmp, tokenizer_corpus(problems), {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "vocab_size": 512})
         model, tokenizer = load_student(tmp)

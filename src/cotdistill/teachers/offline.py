@@ -176,7 +176,7 @@ def render_style(d: Derivation, style: str, expr: str) -> list[str]:
         return [f"Computing {expr} gives {fmt(d.value)}."]
     if style == "strong":
         return [f"We are asked for the value of {expr}."] + render_arithmetic(d, 5, "nl", expr) + [_backward_check(d)]
-    return render_arithmetic(d, 4, "nl", expr)  # step_by_step and styles the teacher does not know
+    return render_arithmetic(d, 3, "nl", expr)  # step_by_step and styles the teacher does not know
 
 
 # --- problems with a reference solution (gsm_symbolic, GSM8K, MATH) -----------------------------------
