@@ -55,7 +55,7 @@ def _finish(ax, title: str, out: str, *, ylabel: str = "accuracy on held-out tes
 def plot_accuracy(df: pd.DataFrame, out: str) -> None:
     """Every run's accuracy, grouped by experiment."""
     df = df.sort_values(["experiment", "dataset", "recipe"])
-    labels = [f"{r.experiment}: {r.recipe.split('.', 1)[1].rsplit('.', 1)[0]}\n{r.student} on {r.dataset}" for r in df.itertuples()]
+    labels = [f"{r.experiment}: {r.recipe.rsplit('.', 1)[0]}\n{r.student} on {r.dataset}" for r in df.itertuples()]
     fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(df)), 4.8))
     ax.bar(range(len(df)), df["accuracy"], color=[f"C{i}" for i in pd.factorize(df["experiment"])[0]])
     ax.set_xticks(range(len(df)), labels, rotation=60, ha="right", fontsize=7)
