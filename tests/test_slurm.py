@@ -7,6 +7,7 @@ log (jobcomp/filetxt): every job Snakemake submitted must be recorded there COMP
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -90,13 +92,14 @@ def jobcomp_records(path: Path) -> dict[str, dict[str, str]]:
     return records
 
 
-def run_slurm(workdir: Path, slurm: dict, *args: str, timeout: int = 600) -> tuple[dict[str, str], str]:
+def run_slurm(workdir: Path, logdir: Path, slurm: dict, *args: str, timeout: int = 600) -> tuple[dict[str, str], str]:
     """Snakemake through the Slurm profile; returns ({snakemake jobid: slurm jobid}, log).
 
     `--cores` is the node's CPU count: group jobs are sized to at most that many CPUs.
     On a timeout the run's Slurm jobs are cancelled, so no job is left pending.
     """
-    cmd = [*SNAKEMAKE, "--profile", str(PROFILE), *NO_SLURMDBD, "--cores", str(slurm["cpus"]), *args]
+    cmd = [*SNAKEMAKE, "--profile", str(PROFILE), *NO_SLURMDBD, "--cores", str(slurm["cpus"]),
+           "--slurm-keep-successful-logs", "--slurm-logdir", str(logdir), *args]
     try:
         proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -129,6 +132,26 @@ def assert_all_completed(submitted: dict[str, str], log: str, jobcomp: Path) -> 
     of_run = {j for j, r in records.items() if r.get("Name") == run_id}
     assert of_run == set(submitted.values()), f"jobcomp has jobs of run {run_id} snakemake did not report"
     return {j: records[j] for j in submitted.values()}
+
+
+def assert_every_job_ran_in_slurm(log: str, logdir: Path, submitted: dict[str, str]) -> Counter:
+    """Per rule, the jobs Snakemake finished (but for its localrules) equal the jobs
+    executed inside the submitted Slurm jobs, read from their kept Slurm logs."""
+    finished = Counter(re.findall(r"^Finished jobid: \d+ \(Rule: (\w+)\)", log, re.M))
+    finished.subtract(Counter(re.findall(r"^localrule (\w+):", log, re.M)))
+    finished = +finished
+    in_slurm = Counter()
+    for slurm_id in submitted.values():
+        (path,) = logdir.rglob(f"{slurm_id}.log")
+        in_slurm.update(re.findall(r"^localrule (\w+):", path.read_text(), re.M))
+    assert in_slurm == finished, f"run in Slurm {dict(in_slurm)} != finished by snakemake {dict(finished)}"
+    return in_slurm
+
+
+def slurm_job(jobid: str) -> dict[str, str]:
+    """`scontrol show job` fields of a job (finished jobs stay listed for MinJobAge)."""
+    out = subprocess.run(["scontrol", "-o", "show", "job", jobid], capture_output=True, text=True).stdout
+    return dict(re.findall(r"(\w+)=(\S*)", out))
 
 
 TOY_SNAKEFILE = """
@@ -167,11 +190,12 @@ def test_toy_workflow_runs_every_job_in_slurm(slurm, tmp_path):
     """Plain, resource-carrying, grouped and GPU jobs all go through sbatch and finish COMPLETED."""
     (tmp_path / "Snakefile").write_text(TOY_SNAKEFILE.format(gpus=min(slurm["gpus"], 1)))
     start = time.time()
-    submitted, log = run_slurm(
-        tmp_path, slurm, "--group-components", "tiny=3", "--slurm-keep-successful-logs", timeout=300
-    )
+    submitted, log = run_slurm(tmp_path, tmp_path / "slurm_logs", slurm, "--group-components", "tiny=3", timeout=300)
     elapsed = time.time() - start
     records = assert_all_completed(submitted, log, slurm["jobcomp"])
+    assert assert_every_job_ran_in_slurm(log, tmp_path / "slurm_logs", submitted) == Counter(
+        a=1, b=1, c=1, small=3, gpu=1
+    )
 
     # a, b, c, gpu as single jobs; the three `small` jobs merged into one group job.
     assert len(submitted) == 5, log[-3000:]
@@ -192,28 +216,37 @@ def test_toy_workflow_runs_every_job_in_slurm(slurm, tmp_path):
 
 
 def test_tiny_pipeline_through_slurm(slurm, tmp_path):
-    """The real pipeline, tiny config, every job submitted to Slurm and COMPLETED."""
-    if not TINY_CONFIG.exists():
-        pytest.skip(f"{TINY_CONFIG.relative_to(REPO)} does not exist yet")
+    """The real pipeline on the tiny config, two runs (CoT and direct) from data to scores:
+    every job is a Slurm job (train asks for a GPU where the node has one) and COMPLETED."""
+    if not (REPO / "Snakefile").exists() or not TINY_CONFIG.exists():
+        pytest.skip(f"the workflow or {TINY_CONFIG.relative_to(REPO)} does not exist yet")
     results = tmp_path / "results"
     args = [
         "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(REPO),
         "--configfile", str(TINY_CONFIG),
         "--config", f"results_dir={results}",
-        "--shared-fs-usage", "persistence", "software-deployment", "sources", "source-cache",
-        "input-output", "storage-local-copies",
     ]
-    dry = subprocess.run([*SNAKEMAKE, "--profile", str(PROFILE), *NO_SLURMDBD, "-n", *args],
+    targets = [str(results / f"eval/tiny/chain_sum/offline.{p}.correct/chain_sum.metrics.json")
+               for p in ("cot", "direct")]
+    dry = subprocess.run([*SNAKEMAKE, "--profile", str(PROFILE), *NO_SLURMDBD, "-n", *targets, *args],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
     start = time.time()
-    submitted, log = run_slurm(REPO, slurm, *args, "--set-resources", f"train:gpu={min(slurm['gpus'], 1)}")
+    submitted, log = run_slurm(REPO, tmp_path / "slurm_logs", slurm, *targets, *args,
+                               "--set-resources", f"train:gpu={min(slurm['gpus'], 1)}")
     elapsed = time.time() - start
     assert_all_completed(submitted, log, slurm["jobcomp"])
-    assert (results / "tables" / "all.csv").exists()
-    # Every job snakemake ran was a Slurm job, except the workflow's localrules.
-    total = re.search(r"^total\s+(\d+)", log, re.M)
-    local = set(re.findall(r"localrule (\w+):", log))
-    print(f"tiny pipeline: {len(submitted)} Slurm jobs ({total.group(1) if total else '?'} in total, "
-          f"local rules {sorted(local)}) in {elapsed:.1f}s")
+    ran = assert_every_job_ran_in_slurm(log, tmp_path / "slurm_logs", submitted)
+    assert ran["train"] == 2 and ran["score"] == 2, ran
+    if slurm["gpus"]:  # the GPU request reached Slurm as a GRES
+        train_jobs = [info for info in map(slurm_job, submitted.values())
+                      if info.get("Comment", "").startswith("rule_train")]
+        assert len(train_jobs) == 2, [slurm_job(j).get("Comment") for j in submitted.values()]
+        for info in train_jobs:
+            assert re.search(r"gpu[:=]1\b", info.get("TresPerJob", "")), info
+    for target in targets:
+        metrics = json.loads(Path(target).read_text())
+        assert metrics, target
+    print(f"tiny pipeline: {sum(ran.values())} jobs in {len(submitted)} Slurm jobs "
+          f"({dict(ran)}) in {elapsed:.1f}s")
