@@ -24,6 +24,7 @@ $(LF)/.ready: envs/llamafactory.txt pyproject.toml
 
 run: setup
 	$(VENV)/bin/snakemake results/tables/all.csv --cores $(CORES)
+	$(VENV)/bin/snakemake --cores $(CORES)  # the figures (rule all)
 
 test: setup
 	$(VENV)/bin/pytest -q

@@ -66,12 +66,12 @@ def student_base_path(wildcards):
 
 def student_resources(kind):
     """Per-student resources for train/generate jobs (students.<name>.resources.<kind>), for cluster profiles."""
-    defaults = {"gpu": 0, "mem_mb": 8000, "runtime": 60}
+    defaults = {"gpu": 0, "cpus_per_gpu": 0, "mem_mb": 8000, "runtime": 60}
 
     def get(name):
         def fn(wildcards):
             res = student_cfg(wildcards).get("resources", {})
-            return res.get(kind, {}).get(name, res.get(name, defaults[name]))
+            return int(res.get(kind, {}).get(name, res.get(name, defaults[name])))
 
         return fn
 
