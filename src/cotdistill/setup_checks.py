@@ -46,15 +46,13 @@ def used_teachers(config: dict) -> set[str]:
 
 
 def check_teachers(config: dict) -> None:
-    from . import teachers
+    from .teachers import check_credentials
 
-    check = getattr(teachers, "check_credentials", None)
     for name in sorted(used_teachers(config)):
-        if check is not None:
-            try:
-                check(name, config["teachers"][name])
-            except (KeyError, ValueError, RuntimeError) as exc:
-                raise ConfigError(str(exc).splitlines()[0]) from None
+        try:
+            check_credentials(name, config["teachers"][name])
+        except (KeyError, ValueError, RuntimeError) as exc:
+            raise ConfigError(str(exc).splitlines()[0]) from None
 
 
 def check_setup(config: dict) -> None:
