@@ -22,6 +22,8 @@ include: "rules/sft.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/summarize.smk"
+include: "rules/router.smk"
 
 
 rule all:

@@ -89,4 +89,8 @@ def figure_targets():
         figures += ["granularity", "format", "teacher"]
     if "multistyle" in methods:
         figures += ["styles"]
+    if "summarize" in methods:
+        figures += ["summarization"]
+    if "router" in methods:
+        figures += ["router"]
     return [f"{R}/figures/{name}.png" for name in figures]

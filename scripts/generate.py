@@ -6,6 +6,7 @@ import torch
 
 from cotdistill.generate import generate
 from cotdistill.io import read_jsonl, write_jsonl
+from cotdistill.methods import router_runs
 from cotdistill.prompts import core_prompt
 
 ap = argparse.ArgumentParser()
@@ -20,6 +21,10 @@ args = ap.parse_args()
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 problems = read_jsonl(args.problems)
 prompts = [core_prompt(p) for p in problems]
-responses = generate(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+if router_runs.is_view(args.checkpoint):  # a router mixture or one of its students
+    responses = router_runs.generate_view(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens,
+                                          batch_size=args.batch_size)
+else:
+    responses = generate(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
 write_jsonl(args.out, ({"id": p["id"], "prompt": q, "response": r} for p, q, r in zip(problems, prompts, responses)))
 print(f"{len(responses)} generations written to {args.out}")

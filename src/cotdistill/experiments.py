@@ -24,6 +24,7 @@ class Run:
     recipe: str
     eval_sets: tuple[str, ...]
     labels: dict = field(default_factory=dict)  # teacher, style, granularity, format, round
+    metrics: str | None = None  # metrics file under results_dir, where a method does not evaluate under eval/
 
     @property
     def path(self) -> str:
@@ -43,7 +44,14 @@ def check_references(config: dict) -> None:
             for name in spec.get(kind, []):
                 if name not in config.get(key, {}):
                     raise ConfigError(f"experiments.{exp}.{kind}: {name!r} is not defined under {key}: (defined: {', '.join(sorted(config.get(key, {}))) or 'none'})")
-        if spec["method"] == "multistyle":
+        if spec["method"] in ("summarize", "router"):
+            from .methods import router_runs, summarize
+
+            try:
+                summarize.check(exp, spec, config) if spec["method"] == "summarize" else router_runs.check(exp, spec)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        if spec["method"] in ("multistyle", "router"):
             from .teacher_prompts import load_prompts
 
             known = load_prompts()["styles"]
@@ -78,6 +86,14 @@ def experiment_runs(exp: str, spec: dict) -> list[Run]:
             for g in spec.get("granularities", [1, 2, 3, 4, 5, 6])
             for f in spec.get("formats", ["nl"])
         ]
+    elif method == "summarize":
+        from .methods import summarize
+
+        return summarize.runs(exp, spec)
+    elif method == "router":
+        from .methods import router_runs
+
+        return router_runs.runs(exp, spec)
     else:
         raise ConfigError(f"experiments.{exp}.method: {method!r} is not available in this version")
     return _runs(exp, spec, sources)

@@ -17,13 +17,15 @@ def run_rows(runs: list[dict]) -> list[dict]:
     """Expand run descriptions (as ``Run.__dict__``-like dicts) into one row per evaluation dataset."""
     return [
         {"experiment": r["experiment"], "method": r["method"], "student": r["student"], "train_set": r["train_set"],
-         "recipe": r["recipe"], "dataset": ds, **r["labels"]}
+         "recipe": r["recipe"], "dataset": ds, **r["labels"], **({"metrics": r["metrics"]} if r.get("metrics") else {})}
         for r in runs
         for ds in r["eval_sets"]
     ]
 
 
 def metrics_path(results_dir: str, row: dict) -> str:
+    if row.get("metrics"):  # a method with its own metrics file (summarize)
+        return f"{results_dir}/{row['metrics']}"
     return f"{results_dir}/eval/{row['student']}/{row['train_set']}/{row['recipe']}/{row['dataset']}.metrics.json"
 
 
@@ -31,7 +33,7 @@ def build_table(runs: list[dict], results_dir: str) -> pd.DataFrame:
     rows = []
     for row in run_rows(runs):
         metrics = read_json(metrics_path(results_dir, row))
-        rows.append({**row, "n": metrics["n"], "accuracy": metrics["accuracy"]})
+        rows.append({**{k: v for k, v in row.items() if k != "metrics"}, "n": metrics["n"], "accuracy": metrics["accuracy"]})
     df = pd.DataFrame(rows)
     for col in COLUMNS:
         if col not in df:
