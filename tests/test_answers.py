@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import subprocess
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from cotdistill.answers import check, check_answers_cli, equivalent, extract, infer_answer_type, judge
+from cotdistill.answers.symbolic import symbolic_equal
 
 BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 CASES = BENCH / "answer_equivalence" / "cases.jsonl"
@@ -90,6 +94,11 @@ EQUAL = [
     ("x=3", "3", "latex"), ("y = 2x + 1", "1 + 2x", "latex"), ("x^2+2x+1", "(x+1)^2", "latex"),
     ("5 \\geq x", "x \\le 5", "latex"), ("\\text{odd}", "odd", "text"), ("Paris.", "paris", "text"),
     ("True", "yes", "yesno"), ("contradicts", "contradiction", "nli"),
+    ("1\\,000", "1000", "number"), ("1{,}000", "1000", "number"), ("3 \\text{ cm}^2", "3", "number"),
+    ("5.0\\%", "5\\%", "number"), ("\\frac{1}{2}", "50\\%", "number"), ("−5", "-5", "number"),
+    ("e^2", "\\exp(2)", "latex"), ("\\ln e", "1", "latex"), ("\\cos^2 x - \\sin^2 x", "\\cos 2x", "latex"),
+    ("0.\\overline{3}", "\\frac13", "latex"), ("0.1\\overline{6}", "\\frac{1}{6}", "latex"),
+    ("\\varnothing", "\\emptyset", "latex"), ("\\mathbb{R}", "(-\\infty, \\infty)", "latex"),
 ]
 DIFFERENT = [
     ("1,235", "1234", "number"), ("0.33", "\\frac{1}{3}", "latex"), ("2", "-2", "number"),
@@ -98,6 +107,11 @@ DIFFERENT = [
     ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}1\\\\3\\end{pmatrix}", "latex"),
     ("\\pm 3", "3", "latex"), ("A", "B", "choice"), ("no", "yes", "yesno"),
     ("neutral", "entailment", "nli"), ("London", "Paris", "text"), ("10000001", "10000000", "number"),
+    ("\\$5", "6", "number"), ("50%", "5", "number"), ("90°", "45", "number"), ("12 km", "13", "number"),
+    ("3 1/2", "3.2", "number"), ("3\\frac{1}{2}", "\\frac{5}{2}", "latex"), ("x=3", "4", "latex"),
+    ("y = 2x + 1", "2x - 1", "latex"), ("\\text{even}", "odd", "text"), ("\\sqrt{2}\\pi", "\\pi\\sqrt{3}", "latex"),
+    ("(-\\infty, 0)", "(-\\infty, 0]", "latex"), ("1.0", "1.00001", "number"), ("\\emptyset", "\\{1\\}", "latex"),
+    ("2\\sin x", "\\sin 2x", "latex"), ("0.\\overline{3}", "0.3", "latex"),
 ]
 
 
@@ -113,11 +127,68 @@ def test_not_equivalent(pred, gold, answer_type):
     assert not ok, why
 
 
-def test_symbolic_fallback_decides_what_the_fast_path_cannot():
-    ok, why = check("\\sum_{k=1}^{n} k", "\\frac{n(n+1)}{2}", "latex")
-    assert isinstance(ok, bool) and why
-    ok, why = check(r"\sin^2 x + \cos^2 x", "1", "latex")
-    assert ok, why
+CLOSED_FORMS = [  # decided by the fast path: sums, products, n!, binomials, floor/ceil, max/gcd
+    (r"\sum_{k=1}^{10} k^2", "385", True), (r"\sum\limits_{k=1}^{100} k", "5050", True),
+    (r"\sum_{k=1}^{10} k^2", "386", False), (r"\prod_{k=1}^{5} k", "120", True),
+    (r"\sum_{k=1}^{n} k", r"\frac{n(n+1)}{2}", True), (r"\sum_{k=1}^{n} k", r"\frac{n(n-1)}{2}", False),
+    (r"\sum_{k=1}^{n} k^2", r"\frac{n(n+1)(2n+1)}{6}", True), (r"\sum_{i=0}^{n} 2^i", "2^{n+1}-1", True),
+    (r"\sum_{j=1}^{n} (2j-1)", "n^2", True), (r"\prod_{k=1}^{n} k", "n!", True),
+    (r"F_n = \sum_{k=0}^{n-1} F_{n-1-k} F_{k}", r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", True),
+    (r"F_n = \sum_{k=0}^{n-2} F_k F_{n-k-2}", r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", False),
+    (r"\binom{n}{2}", r"\frac{n(n-1)}{2}", True), (r"\binom{n}{2}", r"\frac{n(n+1)}{2}", False),
+    (r"\frac{(n+1)!}{n!}", "n+1", True), ("n!", "n(n-1)!", True),
+    (r"\left\lfloor \frac{7}{2} \right\rfloor", "3", True), (r"\lceil 3.2 \rceil", "4", True),
+    (r"\lfloor \sqrt{17} \rfloor", "5", False), (r"\max(3,5)", "5", True), (r"\gcd(12,18)", "6", True),
+    (r"\operatorname{lcm}(4,6)", "12", True), (r"\sin 2x", r"2\sin x\cos x", True),
+]
+
+
+@pytest.mark.parametrize("pred, gold, expected", CLOSED_FORMS)
+def test_closed_forms_are_decided_without_sympy(pred, gold, expected):
+    ok, why = check(pred, gold, "latex")
+    assert ok is expected, why
+    assert "symbolic" not in why
+
+
+def test_series_are_bounded():
+    t = time.monotonic()
+    for pred in (r"\sum_{k=1}^{1000000000} k", r"\sum_{i=1}^{9999}\sum_{j=1}^{9999} ij", r"\prod_{k=1}^{9000} k"):
+        ok, why = check(pred, "5", "latex")
+        assert ok is False, why
+    assert time.monotonic() - t < 30
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "pred, gold, expected",
+    [(r"\sum_{n=1}^{\infty} \frac{1}{2^n}", "1", True), (r"\int_0^1 x\,dx", r"\frac12", True),
+     (r"\lim_{x\to 0} \frac{\sin x}{x}", "1", True), (r"\int_0^1 x\,dx", r"\frac13", False)],
+)
+def test_symbolic_fallback_decides_what_the_fast_path_cannot(pred, gold, expected):
+    ok, why = check(pred, gold, "latex")
+    assert ok is expected and "symbolic" in why, why
+
+
+@pytest.mark.timeout(120)
+def test_symbolic_timeout_returns_false_and_the_worker_restarts():
+    pred, gold = r"\sum_{n=1}^{\infty} \frac{1}{n^2}", r"\frac{\pi^2}{6}"
+    assert symbolic_equal(pred, gold, timeout_s=0.02) == (False, "symbolic timeout after 0.02s")
+    assert symbolic_equal(pred, gold, timeout_s=60) == (True, "symbolic (math-verify)")
+
+
+def _check_in_child(pair):
+    return check(pair[0], pair[1], "latex")
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_checks_run_in_worker_processes(method):
+    symbolic_equal("x", "x")  # the parent's worker is up before the fork: children must not share its pipes
+    pairs = [(r"\int_0^1 x\,dx", r"\frac12"), ("7", "8"), (r"\lim_{x\to 0} \frac{\sin x}{x}", "1")] * 2
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method)) as pool:
+        results = list(pool.map(_check_in_child, pairs))
+    assert [r[0] for r in results] == [True, False, True] * 2, results
+    assert check(r"\int_0^2 x\,dx", "2", "latex")[0]  # the parent's worker still answers
 
 
 @pytest.mark.parametrize(
@@ -178,6 +249,27 @@ def test_shared_cases_agreement_floor():
     misses = [c for c in cases if judge(c["pred"], c["gold"])["verdict"] != c["equivalent"]]
     agreement = 1 - len(misses) / len(cases)
     assert agreement >= AGREEMENT_FLOOR, [(m["gold"][:60], m["pred"][:60]) for m in misses]
+
+
+@pytest.mark.timeout(300)
+def test_shared_cases_never_reach_the_symbolic_worker():
+    reasons = [judge(c["pred"], c["gold"])["reason"] for c in _shared_cases()]
+    assert not [r for r in reasons if "symbolic" in r], reasons
+
+
+def test_cli_command_infers_types_and_summarises(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    rows = [{"gold": "#### 1,234", "pred": "so 1234 in all", "equivalent": True},
+            {"gold": "\\frac{1}{2}", "pred": "The answer is $0.5$.", "equivalent": True},
+            {"gold": "Neutral", "pred": "The premise entails it.", "equivalent": False}]
+    cases.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cli = Path(sys.executable).with_name("cotdistill")
+    out = subprocess.run([str(cli), "check-answers", str(cases)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [x["answer_type"] for x in lines[:3]] == ["number", "latex", "nli"]
+    assert [x["verdict"] for x in lines[:3]] == [True, True, False]
+    assert lines[3] == {"cases": 3, "agree": 3, "agreement": 1.0}
 
 
 def test_cli_writes_verdicts_and_summary(tmp_path, capsys):

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .evaluate import TooLarge, Unsupported, close, evaluate
+from .evaluate import NeedsInteger, TooLarge, Unsupported, close, evaluate
 from .latex import clean, match_group
 
 _OPEN = {"(": ")", "[": "]", "⦃": "⦄", "{": "}"}
@@ -19,7 +19,7 @@ _REL = ("≤", "≥", "≠", "<", ">", "=")
 _FLIP = {">": "<", "≥": "≤"}
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _MIXED = re.compile(r"(-?)(\d+)\s*(?:\\frac\s*\{?\s*(\d+)\s*\}?\s*\{?\s*(\d+)\s*\}?|\s(\d+)\s*/\s*(\d+))")
-_UNIT = re.compile(r"(-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?)\s*(?:[a-zA-Z]{2,}\.?|[a-zA-Z]{2,}\^?\d?)(?:\s+[a-zA-Z]+\.?)*")
+_UNIT = re.compile(r"(-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?)\s*(?:[a-zA-Z]{2,}\.?|[a-zA-Z]{2,}(?:\s*\^\s*\{?\d\}?)?)(?:\s+[a-zA-Z]+\.?)*")
 _BASE = re.compile(r"([0-9A-Fa-f]+)_\{?(\d+)\}?")  # 2516_8: a numeral in base 8
 _PLAIN = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _WORDY = re.compile(r"[A-Za-z][A-Za-z ]+")
@@ -27,6 +27,7 @@ _CURRENCY = re.compile(r"^(?:rs\.?|inr|usd|us|eur|gbp|€|£|¥|₹)\s*", re.I)
 _DECIMAL = re.compile(r"-?\d*\.(\d+)")
 _MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.S)
 _CONNECTIVE = re.compile(r"\s(?:and|or)\s|\\text\s*and|\\quad\b", re.I)
+_INT_POINTS = (1, 2, 3, 4, 5, 6)
 _NAME = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z, ]*\))?|\\[a-zA-Z]+")
 
 
@@ -39,19 +40,27 @@ class Node:
     open: str = ""
     close: str = ""
     op: str = ""
+    integer: bool = False  # an expr that must be sampled at integer points (sums, n!, binomials)
 
 
-def split_top(s: str, seps: str) -> list[str]:
-    """Split ``s`` at characters in ``seps`` that are outside any brackets."""
-    parts, depth, start = [], 0, 0
+def _top_level(s: str, chars: str):
+    """(index, char) of each character of ``chars`` in ``s`` that is outside any brackets."""
+    depth = 0
     for i, c in enumerate(s):
         if c in "([{⦃":
             depth += 1
         elif c in ")]}⦄":
             depth -= 1
-        elif depth == 0 and c in seps:
-            parts.append(s[start:i])
-            start = i + 1
+        elif depth == 0 and c in chars:
+            yield i, c
+
+
+def split_top(s: str, seps: str) -> list[str]:
+    """Split ``s`` at characters in ``seps`` that are outside any brackets."""
+    parts, start = [], 0
+    for i, _ in _top_level(s, seps):
+        parts.append(s[start:i])
+        start = i + 1
     parts.append(s[start:])
     return parts
 
@@ -100,6 +109,8 @@ def parse(s: str, depth: int = 0) -> Node:
         rows = [r for r in m.group(2).split("⏎") if r.strip()]
         return Node("matrix", items=[[parse(c, depth + 1) for c in r.split("&")] for r in rows])
     s = re.sub(r"^[a-zA-Z]\s*\\in\s*", "", s)
+    if s == "\\emptyset":
+        return Node("set")
     s = _CONNECTIVE.sub(",", s)
     unions = _split_top_word(s, "\\cup")
     if len(unions) > 1:
@@ -134,13 +145,12 @@ def _expand_pm(items: list[Node]) -> list[Node]:
 
 
 def _relation(s: str, depth: int) -> Node | None:
-    cut = [(i, c) for i, c in enumerate(s) if c in _REL]
+    cut = list(_top_level(s, "".join(_REL)))  # the ``=`` in ``\\sum_{k=1}`` is not a relation
     if not cut:
         return None
-    top = [(i, c) for i, c in cut if all(p.strip() for p in (s[:i], s[i + 1 :])) and len(split_top(s[:i], _REL)) == 1]
-    if len(cut) != 1 or not top:
+    if len(cut) != 1 or not all(p.strip() for p in (s[: cut[0][0]], s[cut[0][0] + 1 :])):
         return Node("text", text=s)
-    i, op = top[0]
+    i, op = cut[0]
     lhs, rhs = s[:i].strip(), s[i + 1 :].strip()
     if op == "=" and _NAME.fullmatch(lhs):
         return parse(rhs, depth + 1)
@@ -183,11 +193,14 @@ def _leaf(s: str) -> Node:
         return Node("huge", text=num)
     except Unsupported as e:
         if "free variable" in str(e):
-            try:
-                evaluate(num, point=1)
-                return Node("expr", text=num)
-            except (Unsupported, RecursionError, ArithmeticError, TypeError, ValueError):
-                pass
+            for integers in (False, True):
+                try:
+                    evaluate(num, point=1, integers=integers)
+                    return Node("expr", text=num, integer=integers)
+                except NeedsInteger:
+                    continue
+                except (Unsupported, RecursionError, ArithmeticError, TypeError, ValueError):
+                    break
     except (RecursionError, ArithmeticError, TypeError, ValueError):
         pass
     return Node("text", text=s)
@@ -218,11 +231,13 @@ def _num_equal(a: Node, b: Node, scales=(1,)) -> bool:
 
 
 def _expr_equal(a: Node, b: Node) -> bool | None:
+    integers = a.integer or b.integer
+
     def at(n: Node, point: int):
-        return n.value if n.kind == "num" else evaluate(n.text, point)
+        return n.value if n.kind == "num" else evaluate(n.text, point, integers)
 
     try:
-        for point in (1, 2, 3):
+        for point in _INT_POINTS if integers else (1, 2, 3):
             if not close(at(a, point), at(b, point), rel=1e-8):
                 return False
         return True

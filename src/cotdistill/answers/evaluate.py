@@ -1,9 +1,12 @@
 """A small, bounded evaluator for the arithmetic subset of LaTeX answers.
 
-Numbers stay exact (``Fraction``) while they can; radicals, pi and functions fall back to floats
-or complex numbers. Free variables are substituted with fixed sample points so that two algebraic
-expressions can be compared numerically. Anything outside the subset raises ``Unsupported``;
-nothing here can loop or allocate without bound (exponents and factorials are capped).
+Numbers stay exact (``Fraction``) while they can; radicals, pi, e and functions fall back to
+floats or complex numbers. Free variables are substituted with fixed sample points so that two
+algebraic expressions can be compared numerically; where an expression needs integers (a sum's
+bound, ``n!``, ``\\binom{n}{k}``, an index ``F_{n-k}``) the caller re-evaluates with integer
+sample points. Sums and products with finite bounds, floor/ceil, max/min/gcd/lcm and repeating
+decimals are evaluated here. Anything outside the subset raises ``Unsupported``; nothing here can
+loop or allocate without bound (exponents, factorials and series are capped).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import cmath
 import math
 import re
+import zlib
 from fractions import Fraction
 
 Value = Fraction | float | complex
@@ -22,6 +26,10 @@ class Unsupported(ValueError):
 
 class TooLarge(Unsupported):
     """The value's magnitude is beyond 10^300 (a power tower): not any ordinary finite answer."""
+
+
+class NeedsInteger(Unsupported):
+    """A free variable is used where only an integer makes sense: evaluate with ``integers=True``."""
 
 
 _TOKEN = re.compile(
@@ -41,6 +49,10 @@ _GREEK = {
 }
 MAX_EXACT_BITS = 4096
 MAX_TOKENS = 400
+MAX_SERIES_WORK = 100_000  # tokens parsed across all terms of all sums/products in one evaluation
+_SERIES = {"sum": True, "prod": False}
+_MULTI = {"max", "min", "gcd", "lcm"}
+_CLOSE = {"(": ")", "[": "]", "{": "}", "⦃": "⦄"}
 
 
 def tokenize(s: str) -> list[tuple[str, str]]:
@@ -128,10 +140,13 @@ def _iroot(n: int, q: int) -> int | None:
 
 
 class _Parser:
-    def __init__(self, s: str, env: dict[str, Value] | None):
+    def __init__(self, s: str, env: dict[str, Value] | None, integers: bool = False):
         self.toks = tokenize(s)
         self.i = 0
         self.env = env
+        self.integers = integers
+        self.bound: dict[str, Value] = {}  # summation indices in scope
+        self.work = MAX_SERIES_WORK
 
     # token helpers
     def peek(self) -> tuple[str, str] | None:
@@ -210,17 +225,15 @@ class _Parser:
             return -self.exponent()
         t = self.peek()
         if t and t[0] == "num" and len(t[1]) > 1 and "." not in t[1]:  # x^23 means x^2 3 in LaTeX
+            self._split_digit()
             self.i += 1
-            self.toks.insert(self.i, ("num", t[1][1:]))
             return Fraction(t[1][0])
         return self.postfix()
 
     def postfix(self) -> Value:
         v = self.atom()
         while self.accept("!"):
-            if not (_exact(v) and v.denominator == 1 and 0 <= v <= 300):
-                raise Unsupported("factorial argument")
-            v = Fraction(math.factorial(int(v)))
+            v = Fraction(math.factorial(_nonneg_int(v, 300, "factorial argument")))
         return v
 
     def _starts_atom(self, t) -> bool:
@@ -228,7 +241,8 @@ class _Parser:
         if kind in ("num", "letter"):
             return True
         if kind == "cmd":
-            return tok[1:] in ("frac", "sqrt", "pi", "infty", "binom") or tok[1:] in _FUNCS or tok[1:] in _GREEK
+            name = tok[1:]
+            return name in _ATOM_CMDS or name in _FUNCS or name in _GREEK or name in _SERIES or name in _MULTI
         return tok in ("(", "{", "[")
 
     def arg(self) -> Value:
@@ -237,16 +251,23 @@ class _Parser:
             v = self.expr()
             self.expect("}")
             return v
-        t = self.take()
-        if t[0] == "num" and len(t[1]) > 1:  # \frac83
-            self.toks.insert(self.i, ("num", t[1][1:]))
+        t = self.peek()
+        if t and t[0] == "num" and len(t[1]) > 1 and "." not in t[1]:  # \frac83
+            self._split_digit()
+            self.i += 1
             return Fraction(t[1][0])
-        self.i -= 1
         return self.atom()
+
+    def _split_digit(self) -> None:
+        """``23`` -> ``2`` ``3`` in place, so that parsing the same tokens again reads the same."""
+        tok = self.toks[self.i][1]
+        self.toks[self.i : self.i + 1] = [("num", tok[0]), ("num", tok[1:])]
 
     def atom(self) -> Value:
         kind, tok = self.take()
         if kind == "num":
+            if "." in tok and self.accept("\\overline"):
+                return self.repeating(tok)
             return Fraction(tok)
         if kind == "letter":
             return self.variable(tok)
@@ -260,9 +281,16 @@ class _Parser:
                 return a / b
             if name == "binom":
                 a, b = self.arg(), self.arg()
-                if not (_exact(a) and _exact(b) and a.denominator == b.denominator == 1 and 0 <= a <= 10_000):
-                    raise Unsupported("binom arguments")
-                return Fraction(math.comb(int(a), int(b)) if b >= 0 else 0)
+                n, k = _nonneg_int(a, 10_000, "binom arguments"), _int(b, "binom arguments")
+                return Fraction(math.comb(n, k) if k >= 0 else 0)
+            if name in _SERIES:
+                return self.series(_SERIES[name])
+            if name in ("lfloor", "lceil"):
+                v = self.expr()
+                self.expect("\\rfloor" if name == "lfloor" else "\\rceil")
+                return _round(v, math.floor if name == "lfloor" else math.ceil)
+            if name in _MULTI:
+                return self.multi(name)
             if name == "sqrt":
                 if self.accept("["):
                     k = self.expr()
@@ -307,40 +335,186 @@ class _Parser:
         raise Unsupported(f"token {tok!r}")
 
     def func_arg(self) -> Value:
+        """``\\sin(x)``, ``\\sin x``; without brackets ``\\cos 2x`` is cos(2x) (up to the next function)."""
         t = self.peek()
         if t and t[1] in ("(", "{", "["):
             return self.atom()
-        return self.power()
+        v = self.power()
+        while (t := self.peek()) is not None and (
+            t[0] in ("num", "letter") or (t[0] == "cmd" and (t[1][1:] in _GREEK or t[1][1:] in _ATOM_CMDS))
+        ):
+            v = v * self.power()
+        return v
+
+    def repeating(self, head: str) -> Value:
+        """``0.1\\overline{6}`` = 1/6: ``head`` is the number before ``\\overline``."""
+        self.expect("{")
+        digits = ""
+        while not self.accept("}"):
+            kind, tok = self.take()
+            if kind != "num" or "." in tok:
+                raise Unsupported("repeating decimal")
+            digits += tok
+        whole, _, fixed = head.partition(".")
+        if not digits:
+            raise Unsupported("repeating decimal")
+        base = Fraction(int(whole or "0")) + (Fraction(int(fixed), 10 ** len(fixed)) if fixed else 0)
+        return base + Fraction(int(digits), (10 ** len(digits) - 1) * 10 ** len(fixed))
+
+    def series(self, is_sum: bool) -> Value:
+        """``\\sum_{k=a}^{b} body`` / ``\\prod``: the body is one term (no top-level + or -)."""
+        self.accept("\\limits")
+        var = lo = hi = None
+        for _ in range(2):
+            if var is None and self.accept("_"):
+                self.expect("{")
+                kind, var = self.take()
+                if kind == "cmd" and var[1:] in _GREEK:
+                    var = var[1:]
+                elif kind != "letter":
+                    raise Unsupported("summation index")
+                self.expect("=")
+                lo = self.expr()
+                self.expect("}")
+            elif hi is None and self.accept("^"):
+                hi = self.arg()
+        if var is None or hi is None:
+            raise Unsupported("sum without both bounds")
+        lo, hi = _int(lo, "summation bound"), _int(hi, "summation bound")
+        start, outer = self.i, self.bound.get(var)
+        acc: Value = Fraction(0 if is_sum else 1)
+        try:
+            for k in range(lo, max(hi, lo) + 1):  # an empty range still parses its body once
+                self.i = start
+                self.bound[var] = Fraction(k)
+                v = self.term()
+                self.work -= self.i - start
+                if self.work < 0:
+                    raise Unsupported("series too long")
+                if k <= hi:
+                    acc = acc + v if is_sum else acc * v
+                    if _exact(acc) and max(acc.numerator.bit_length(), acc.denominator.bit_length()) > MAX_EXACT_BITS:
+                        raise (TooLarge if abs(acc) > 1 else Unsupported)("series value too large")
+        finally:
+            if outer is None:
+                self.bound.pop(var, None)
+            else:
+                self.bound[var] = outer
+        return _simplify(acc)
+
+    def multi(self, name: str) -> Value:
+        """``\\max(a, b, ...)``, ``\\min``, ``\\gcd``, ``\\lcm`` (brackets of any kind)."""
+        kind, tok = self.take()
+        if tok not in _CLOSE:
+            raise Unsupported(f"{name} without brackets")
+        args = [self.expr()]
+        while self.accept(","):
+            args.append(self.expr())
+        self.expect(_CLOSE[tok])
+        if name in ("max", "min"):
+            real = [_real(a) for a in args]
+            return (max if name == "max" else min)(real)
+        ints = [_int(a, f"{name} arguments") for a in args]
+        return Fraction(math.gcd(*ints) if name == "gcd" else math.lcm(*ints))
+
+    def subscript(self) -> str:
+        """The name suffix after ``_``: the raw text, or ``[k]`` for an integer index (in a sum or in
+        integer mode), so that ``F_{n-k}`` at n=5, k=2 and ``F_3`` are the same variable."""
+        if self.bound or self.integers:
+            start = self.i
+            try:
+                v = self.arg()
+                if _exact(v) and v.denominator == 1:
+                    return f"[{v.numerator}]"
+                if self.bound:
+                    raise NeedsInteger("index is not an integer")
+            except NeedsInteger:
+                raise
+            except Unsupported:
+                pass
+            self.i = start
+        kind, tok = self.take()
+        if tok == "{":
+            depth = 1
+            parts = []
+            while depth:
+                k, t = self.take()
+                depth += t == "{"
+                depth -= t == "}"
+                parts.append(t)
+            tok = "".join(parts[:-1])
+        return tok
 
     def variable(self, name: str) -> Value:
         if self.accept("_"):
-            kind, tok = self.take()
-            if tok == "{":
-                depth = 1
-                parts = []
-                while depth:
-                    k, t = self.take()
-                    depth += t == "{"
-                    depth -= t == "}"
-                    parts.append(t)
-                tok = "".join(parts[:-1])
-            name = f"{name}_{tok}"
+            name = f"{name}_{self.subscript()}"
+        if name in self.bound:
+            return self.bound[name]
+        if name == "e":
+            return math.e
         if self.env is None:
             raise Unsupported(f"free variable {name}")
         if name not in self.env:
-            self.env[name] = _sample(name, self.env.get("__point__", 0))
+            point = self.env.get("__point__", 0)
+            plain = self.integers and "_" not in name
+            self.env[name] = _sample_int(name, point) if plain else _sample(name, point)
         return self.env[name]
+
+
+_ATOM_CMDS = {"frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil"}
+
+
+def _real(v: Value) -> Fraction | float:
+    if isinstance(v, complex):
+        raise Unsupported("complex value where a real is needed")
+    return v
+
+
+def _int(v: Value, what: str) -> int:
+    """``v`` as an int; ``NeedsInteger`` when it is a float (a free variable's sample value)."""
+    if _exact(v):
+        if v.denominator != 1:
+            raise Unsupported(what)
+        return v.numerator
+    if isinstance(v, float) and math.isfinite(v):
+        raise NeedsInteger(what)
+    raise Unsupported(what)
+
+
+def _nonneg_int(v: Value, limit: int, what: str) -> int:
+    n = _int(v, what)
+    if not 0 <= n <= limit:
+        raise Unsupported(what)
+    return n
+
+
+def _round(v: Value, fn) -> Fraction:
+    """floor/ceil, treating a float within 1e-9 of an integer as that integer."""
+    if _exact(v):
+        return Fraction(fn(v))
+    x = _real(v)
+    if not math.isfinite(x):
+        raise Unsupported("floor of infinity")
+    r = round(x)
+    return Fraction(r if abs(x - r) <= 1e-9 * max(1.0, abs(x)) else fn(x))
 
 
 def _sample(name: str, point) -> float:
     h = sum((i + 1) * ord(c) for i, c in enumerate(name))
+    if "[" in name:  # indexed terms F_[3], F_[13]: a better-mixed hash
+        h = zlib.crc32(name.encode())
     return 0.53 + ((h * 7919 + int(point) * 104729) % 1000) / 757.0
 
 
-def evaluate(s: str, point: int | None = None) -> Value:
-    """Value of ``s``; with ``point`` set, free variables take that sample point's values."""
+def _sample_int(name: str, point) -> Fraction:
+    return Fraction(3 + zlib.crc32(f"{name}:{point}".encode()) % 37)
+
+
+def evaluate(s: str, point: int | None = None, integers: bool = False) -> Value:
+    """Value of ``s``; with ``point`` set, free variables take that sample point's values
+    (integers in 3..39 for plain names when ``integers``)."""
     env = None if point is None else {"__point__": point}
-    return _Parser(s, env).parse()
+    return _Parser(s, env, integers).parse()
 
 
 def close(a: Value, b: Value, rel: float = 1e-9) -> bool:

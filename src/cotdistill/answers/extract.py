@@ -88,6 +88,8 @@ def _math_answer(text: str, answer_type: str) -> str | None:
             return ans.strip()
     stripped = text.strip()
     if _looks_short(stripped):
+        if answer_type == "number" and " " in stripped and _WORDS.search(re.sub(r"\\[a-zA-Z]+", " ", stripped)):
+            return _last_number(stripped) or stripped.rstrip(".") or None  # "so 1234 in all" -> 1234
         return stripped.rstrip(".") or None
     if answer_type == "text" and len(stripped) <= 200:
         return stripped.rstrip(".")

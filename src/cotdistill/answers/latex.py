@@ -56,7 +56,9 @@ _UNWRAP_CMDS = (
     "operatorname", "boxed", "fbox", "emph", "textsf", "mathsf", "displaystyle", "hbox",
 )
 _UNWRAP = re.compile(r"\\(" + "|".join(_UNWRAP_CMDS) + r")\s*\{")
-_SPACING = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\(?:displaystyle|textstyle|left|right|bigl?|bigr?|Bigl?|Bigr?|middle)(?![a-zA-Z])|~")
+_SPACING = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\(?:displaystyle|textstyle|left|right|bigl?|bigr?|Bigl?|Bigr?|middle|limits|nolimits)(?![a-zA-Z])|~")
+_THIN_THOUSANDS = re.compile(r"(?<=\d)\\[,!: ]\s*(?=\d{3}(?:\\[,!: ]|(?!\d)))")  # 1\,000\,000
+_OPNAME = re.compile(r"\\(?:operatorname|mathrm|text)\s*\{\s*(lcm|gcd|max|min)\s*\}")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])|\^\{\s*\\text\{\s*o\s*\}\s*\}")
 _REPL = [
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\\frac"),
@@ -72,6 +74,12 @@ _REPL = [
     (re.compile(r"√"), r"\\sqrt"),
     (re.compile(r"π"), r"\\pi"),
     (re.compile(r"∞"), r"\\infty"),
+    (re.compile(r"\\varnothing(?![a-zA-Z])|∅"), r"\\emptyset"),
+    (re.compile(r"\\mathbb\s*\{\s*R\s*\}(?![\^_])|ℝ(?![\^_])"), r"(-\\infty,\\infty)"),
+    (re.compile(r"⌊"), r"\\lfloor "),
+    (re.compile(r"⌋"), r"\\rfloor "),
+    (re.compile(r"⌈"), r"\\lceil "),
+    (re.compile(r"⌉"), r"\\rceil "),
     (re.compile(r"∪"), r"\\cup"),
     (re.compile(r"−|–|—"), "-"),
     (re.compile(r"\\lbrace(?![a-zA-Z])|\\\{"), "⦃"),
@@ -102,6 +110,8 @@ def unwrap_commands(s: str) -> str:
 def clean(s: str) -> tuple[str, bool]:
     """Strip delimiters, spacing, units of degrees/percent/currency; return (maths, had_percent)."""
     s = s[:MAX_ANSWER_CHARS].replace("\\\\", " ⏎ ")  # matrix row separator
+    s = _OPNAME.sub(r"\\\1", s)  # \operatorname{lcm} -> \lcm
+    s = _THIN_THOUSANDS.sub("", s)  # 1\,000 -> 1000
     s = unwrap_commands(s)
     s = _DEGREES.sub(" ", s)
     for pat, rep in _REPL:

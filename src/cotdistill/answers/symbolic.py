@@ -36,6 +36,7 @@ def _worker_main() -> None:  # runs in the child
     logging.disable(logging.CRITICAL)
     from math_verify import parse, verify
 
+    verify(parse("$x+1$"), parse("$1+x$"))  # sympy's lazy set-up here, not in the first timed request
     out = sys.stdout
     out.write("ready\n")
     out.flush()
