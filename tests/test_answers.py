@@ -99,6 +99,8 @@ EQUAL = [
     ("e^2", "\\exp(2)", "latex"), ("\\ln e", "1", "latex"), ("\\cos^2 x - \\sin^2 x", "\\cos 2x", "latex"),
     ("0.\\overline{3}", "\\frac13", "latex"), ("0.1\\overline{6}", "\\frac{1}{6}", "latex"),
     ("\\varnothing", "\\emptyset", "latex"), ("\\mathbb{R}", "(-\\infty, \\infty)", "latex"),
+    ("x \\ge 2", "[2, \\infty)", "latex"), ("x < 3", "(-\\infty, 3)", "latex"), ("2 \\le x < 5", "[2, 5)", "latex"),
+    ("5 > x \\geq 2", "2 \\le x < 5", "latex"),
 ]
 DIFFERENT = [
     ("1,235", "1234", "number"), ("0.33", "\\frac{1}{3}", "latex"), ("2", "-2", "number"),
@@ -112,6 +114,7 @@ DIFFERENT = [
     ("y = 2x + 1", "2x - 1", "latex"), ("\\text{even}", "odd", "text"), ("\\sqrt{2}\\pi", "\\pi\\sqrt{3}", "latex"),
     ("(-\\infty, 0)", "(-\\infty, 0]", "latex"), ("1.0", "1.00001", "number"), ("\\emptyset", "\\{1\\}", "latex"),
     ("2\\sin x", "\\sin 2x", "latex"), ("0.\\overline{3}", "0.3", "latex"),
+    ("x > 2", "[2, \\infty)", "latex"), ("x \\le 3", "(-\\infty, 3)", "latex"), ("2 \\le x < 5", "[2, 5]", "latex"),
 ]
 
 

@@ -87,7 +87,7 @@ def test_math500_neighbours_differ():
     rows = _rows("math500")
     golds = [r["answer"] for r in rows]
     same = [(a, b) for a, b in zip(golds, golds[1:]) if a != b and check(b, a, "latex")[0]]
-    assert len(same) <= 2, same  # a few neighbours are truly equal (e.g. "5" and "\\text{(E)}"? no: listed)
+    assert same == [("5", "x=5")], same  # the one neighbour pair that is truly equal
 
 
 def _letter_choices(options: list[str]) -> dict:

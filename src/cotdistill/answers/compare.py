@@ -7,6 +7,7 @@ matter), sets and bare lists (unordered), unions of intervals, relations, matric
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -148,6 +149,10 @@ def _relation(s: str, depth: int) -> Node | None:
     cut = list(_top_level(s, "".join(_REL)))  # the ``=`` in ``\\sum_{k=1}`` is not a relation
     if not cut:
         return None
+    if len(cut) == 2:
+        chain = _chain(s, cut, depth)
+        if chain is not None:
+            return chain
     if len(cut) != 1 or not all(p.strip() for p in (s[: cut[0][0]], s[cut[0][0] + 1 :])):
         return Node("text", text=s)
     i, op = cut[0]
@@ -159,6 +164,37 @@ def _relation(s: str, depth: int) -> Node | None:
     if op in _FLIP:
         lhs, rhs, op = rhs, lhs, _FLIP[op]
     return Node("rel", items=[parse(lhs, depth + 1), parse(rhs, depth + 1)], op=op)
+
+
+def _chain(s: str, cut: list, depth: int) -> Node | None:
+    """``2 ≤ x < 5`` (or ``5 > x ≥ 2``) as the interval ``[2, 5)``."""
+    (i, o1), (j, o2) = cut
+    lo, name, hi = s[:i].strip(), s[i + 1 : j].strip(), s[j + 1 :].strip()
+    if not (lo and hi and _NAME.fullmatch(name)):
+        return None
+    if o1 in _FLIP and o2 in _FLIP:
+        lo, hi, o1, o2 = hi, lo, _FLIP[o2], _FLIP[o1]
+    if o1 not in "<≤" or o2 not in "<≤":
+        return None
+    items = [parse(lo, depth + 1), parse(hi, depth + 1)]
+    return Node("seq", items=items, open="(" if o1 == "<" else "[", close=")" if o2 == "<" else "]")
+
+
+def _as_interval(n: Node) -> Node | None:
+    """A one-variable inequality ``x ≥ 2`` as the interval ``[2, ∞)`` (other nodes unchanged)."""
+    if n.kind != "rel":
+        return n
+    if n.op not in ("<", "≤"):
+        return None
+    lhs, rhs = n.items
+    strict = n.op == "<"
+    if rhs.kind == "expr" and _NAME.fullmatch(rhs.text):
+        top = Node("num", text="\\infty", value=math.inf)
+        return Node("seq", items=[lhs, top], open="(" if strict else "[", close=")")
+    if lhs.kind == "expr" and _NAME.fullmatch(lhs.text):
+        bottom = Node("num", text="-\\infty", value=-math.inf)
+        return Node("seq", items=[bottom, rhs], open="(", close=")" if strict else "]")
+    return None
 
 
 def _leaf(s: str) -> Node:
@@ -281,6 +317,9 @@ def compare(a: Node, b: Node, scales=(1,)) -> bool | None:
     if a.kind in ("num", "expr") and b.kind in ("num", "expr"):
         return _expr_equal(a, b)
     if a.kind != b.kind:
+        if "rel" in (a.kind, b.kind) and {a.kind, b.kind} & {"seq", "union"}:  # x ≥ 2 vs [2, \\infty)
+            a, b = _as_interval(a), _as_interval(b)
+            return None if a is None or b is None else compare(a, b, scales)
         if {a.kind, b.kind} == {"seq", "set"}:
             seq, st = (a, b) if a.kind == "seq" else (b, a)
             if seq.open == "(":

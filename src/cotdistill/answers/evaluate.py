@@ -49,7 +49,7 @@ _GREEK = {
 }
 MAX_EXACT_BITS = 4096
 MAX_TOKENS = 400
-MAX_SERIES_WORK = 100_000  # tokens parsed across all terms of all sums/products in one evaluation
+MAX_SERIES_WORK = 30_000  # tokens parsed across all terms of all sums/products in one evaluation
 _SERIES = {"sum": True, "prod": False}
 _MULTI = {"max", "min", "gcd", "lcm"}
 _CLOSE = {"(": ")", "[": "]", "{": "}", "⦃": "⦄"}
@@ -394,7 +394,9 @@ class _Parser:
                 if k <= hi:
                     acc = acc + v if is_sum else acc * v
                     if _exact(acc) and max(acc.numerator.bit_length(), acc.denominator.bit_length()) > MAX_EXACT_BITS:
-                        raise (TooLarge if abs(acc) > 1 else Unsupported)("series value too large")
+                        if abs(acc) > 10**300:
+                            raise TooLarge("series value too large")
+                        acc = float(acc)  # 1 + 1/2 + ... + 1/k: exact digits run away, the value does not
         finally:
             if outer is None:
                 self.bound.pop(var, None)
