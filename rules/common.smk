@@ -89,6 +89,10 @@ def figure_targets():
         figures += ["granularity", "format", "teacher"]
     if "multistyle" in methods:
         figures += ["styles"]
+    if "undo" in methods:
+        figures += ["undo_rounds"]
+    if "fair" in methods:
+        figures += ["fair"]
     if "summarize" in methods:
         figures += ["summarization"]
     if "router" in methods:

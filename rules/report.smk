@@ -1,10 +1,11 @@
 def runs_of(*methods):
     """Run descriptions (plain dicts, so a change reruns the report) of the given methods, or all."""
-    return [
+    runs = [
         {**vars(run), "eval_sets": list(run.eval_sets)}
         for run in RUNS
         if not methods or run.method in methods
     ]
+    return [run for run in runs if run_active(run)]  # rules/rounds.smk: rounds after an early stop drop out
 
 
 def metrics_of(*methods):
@@ -16,11 +17,11 @@ def metrics_of(*methods):
 rule table:
     """results/tables/all.csv: one row per run × evaluation dataset × experiment."""
     input:
-        metrics_of(),
+        lambda wc: metrics_of(),
     output:
         f"{R}/tables/all.csv",
     params:
-        runs=runs_of(),
+        runs=lambda wc: runs_of(),
         results_dir=R,
     log:
         f"{R}/logs/report/table.log",
@@ -30,11 +31,11 @@ rule table:
 
 rule figure_accuracy:
     input:
-        metrics_of(),
+        lambda wc: metrics_of(),
     output:
         f"{R}/figures/accuracy.png",
     params:
-        runs=runs_of(),
+        runs=lambda wc: runs_of(),
         results_dir=R,
         plot="accuracy",
     log:

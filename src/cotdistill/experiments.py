@@ -51,6 +51,13 @@ def check_references(config: dict) -> None:
                 summarize.check(exp, spec, config) if spec["method"] == "summarize" else router_runs.check(exp, spec)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
+        if spec["method"] in ("undo", "fair"):
+            from .methods import rounds
+
+            try:
+                rounds.knobs(exp, spec, config)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
         if spec["method"] in ("multistyle", "router"):
             from .teacher_prompts import load_prompts
 
@@ -94,6 +101,10 @@ def experiment_runs(exp: str, spec: dict) -> list[Run]:
         from .methods import router_runs
 
         return router_runs.runs(exp, spec)
+    elif method in ("undo", "fair"):
+        from .methods import rounds
+
+        return rounds.runs(exp, spec)
     else:
         raise ConfigError(f"experiments.{exp}.method: {method!r} is not available in this version")
     return _runs(exp, spec, sources)
