@@ -3,9 +3,10 @@
 PYTHON ?= python3
 VENV := .venv
 LF := .venv-lf
+VLLM := .venv-vllm
 CORES ?= 8
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup setup-vllm setup-deepspeed run test bench lint clean
 
 setup: $(VENV)/.ready $(LF)/.ready
 
@@ -20,6 +21,22 @@ $(LF)/.ready: envs/llamafactory.txt pyproject.toml
 	$(LF)/bin/pip install -q --disable-pip-version-check -r envs/llamafactory.txt
 	$(LF)/bin/pip uninstall -q -y torchvision torchaudio 2>/dev/null || true
 	$(LF)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# Optional environments, for GPU machines: vLLM generation (students.<name>.generation.backend: vllm)
+# and DeepSpeed training (students.<name>.distributed.strategy: deepspeed).
+setup-vllm: $(VLLM)/.ready
+
+$(VLLM)/.ready: envs/vllm.txt pyproject.toml
+	test -x $(VLLM)/bin/python || $(PYTHON) -m venv $(VLLM)
+	$(VLLM)/bin/pip install -q --disable-pip-version-check -r envs/vllm.txt
+	$(VLLM)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+setup-deepspeed: $(LF)/.deepspeed
+
+$(LF)/.deepspeed: envs/deepspeed.txt $(LF)/.ready
+	$(LF)/bin/pip install -q --disable-pip-version-check -r envs/deepspeed.txt
 	touch $@
 
 run: setup

@@ -9,18 +9,30 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from cotdistill.experiments import ConfigError, expand_runs, rationale_promptings, split_recipe
 from cotdistill.setup_checks import check_schema, check_setup
+from cotdistill import distributed
+from cotdistill.envs import prepend_pythonpath
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 
 try:
     check_schema(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
     validate(config, schema="../schemas/config.schema.yaml")  # fills in the schema's defaults
     RUNS = expand_runs(config)
+    for _name, _student in config["students"].items():
+        distributed.settings(_student, _name)
     check_setup(config)
 except (ConfigError, OSError) as exc:
     sys.exit(f"config error: {exc}")
 
 R = config["results_dir"]
 LF_PY = config["llamafactory_python"]
+VLLM_PY = config["vllm_python"]
+# With --sdm conda, jobs run in the environment their rules name (envs/*.yaml) with its own python,
+# and with this checkout's package on the path (the env files pin only third-party packages).
+USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+if USE_CONDA:
+    LF_PY = VLLM_PY = "python"
+    prepend_pythonpath(Path(workflow.basedir) / "src")
 SCRIPTS = str(Path(workflow.basedir) / "scripts")
 NAME = "[A-Za-z][A-Za-z0-9_]*"
 # Threads of each training or generation job; tiny models gain little from more than one. On one
@@ -76,6 +88,27 @@ def student_resources(kind):
         return fn
 
     return {name: get(name) for name in defaults}
+
+
+def sft_inputs(wildcards):
+    """Rationale files (or a multi-style log) that a recipe's SFT set is built from."""
+    teacher, source, _ = split_recipe(wildcards.recipe)
+    if source.startswith("multistyle-"):
+        experiment = source[len("multistyle-") :].rsplit("-", 1)[0]
+        return [f"{R}/multistyle/{experiment}/{teacher}/{wildcards.dataset}.enriched.jsonl"]
+    return [f"{R}/rationales/{teacher}/{wildcards.dataset}/{p}.jsonl" for p in rationale_promptings(config, source)]
+
+
+def train_resources():
+    """student_resources("train") with GPUs and nodes from the student's `distributed:` block
+    (cotdistill.distributed.job_resources); resources that are None are left off a job."""
+    res = student_resources("train")
+    gpu = res.pop("gpu")
+
+    def get(name):
+        return lambda wc: distributed.job_resources(distributed.settings(student_cfg(wc), wc.student), gpu(wc))[name]
+
+    return {**res, **{name: get(name) for name in ("gpu", "gres", "nodes", "tasks", "mpi")}}
 
 
 def final_outputs():

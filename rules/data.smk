@@ -6,5 +6,7 @@ rule data:
         dataset=lambda wc: canonical(config["datasets"][wc.dataset]),
     log:
         f"{R}/logs/data/{{dataset}}/{{split}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/data.py"

@@ -1,3 +1,16 @@
+from cotdistill.generate_vllm import SETUP_HINT, backend, check_importable
+
+# Generation backends (students.<name>.generation.backend): transformers (rule generate, LLaMA-Factory
+# env) or vllm (rules prompt_ids + generate_vllm, vLLM env). Both write the same generations file; each
+# rule matches only its own students. A vllm student needs a Python that can import vllm: checked here,
+# before any job (under --sdm conda Snakemake builds envs/vllm.yaml instead).
+VLLM_STUDENTS = sorted({run.student for run in RUNS if run.student in config["students"] and backend(config["students"][run.student]) == "vllm"})
+if VLLM_STUDENTS and not USE_CONDA:
+    VLLM_PROBLEM = check_importable(VLLM_PY)
+    if VLLM_PROBLEM:
+        sys.exit(f"config error: students.{VLLM_STUDENTS[0]}.generation.backend: vllm, but {VLLM_PROBLEM} (vllm_python); {SETUP_HINT}")
+
+
 rule generate:
     """A trained student answers a dataset's test problems: batched greedy decoding, training's template."""
     input:
@@ -6,19 +19,69 @@ rule generate:
     output:
         f"{R}/generations/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
     params:
+        python=LF_PY,
+        script=f"{SCRIPTS}/generate.py",
         template=lambda wc: student_cfg(wc)["template"],
         max_new_tokens=lambda wc: student_cfg(wc).get("generation", {}).get("max_new_tokens", 256),
         batch_size=lambda wc: student_cfg(wc).get("generation", {}).get("batch_size", 32),
     log:
         f"{R}/logs/generate/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+    wildcard_constraints:
+        student=f"(?!(?:{'|'.join(VLLM_STUDENTS)})/){NAME}" if VLLM_STUDENTS else NAME,
     threads: HEAVY_THREADS
     resources:
         heavy_jobs=1,
         **student_resources("generate"),
+    conda:
+        "../envs/llamafactory.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} {LF_PY} {SCRIPTS}/generate.py {input.checkpoint} {input.problems} {output}"
+        "OMP_NUM_THREADS={threads} {params.python} {params.script} {input.checkpoint} {input.problems} {output}"
         " --template {params.template} --max-new-tokens {params.max_new_tokens} --batch-size {params.batch_size}"
         " > {log} 2>&1"
+
+
+rule prompt_ids:
+    """vLLM backend, step 1: test prompts as token ids under the student's training template (LLaMA-Factory's)."""
+    input:
+        checkpoint=f"{R}/checkpoints/{{student}}/{{dataset}}/{{recipe}}",
+        problems=f"{R}/data/{{evalset}}/test.jsonl",
+    output:
+        f"{R}/prompts/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
+    params:
+        python=LF_PY,
+        script=f"{SCRIPTS}/prompt_ids.py",
+        template=lambda wc: student_cfg(wc)["template"],
+    log:
+        f"{R}/logs/prompts/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+    conda:
+        "../envs/llamafactory.yaml"
+    shell:
+        "{params.python} {params.script} {input.checkpoint} {input.problems} {output} --template {params.template} > {log} 2>&1"
+
+
+rule generate_vllm:
+    """vLLM backend, step 2: greedy generation from those token ids with vllm.LLM (GPU, vLLM env)."""
+    input:
+        checkpoint=f"{R}/checkpoints/{{student}}/{{dataset}}/{{recipe}}",
+        prompts=f"{R}/prompts/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
+    output:
+        f"{R}/generations/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
+    params:
+        python=VLLM_PY,
+        script=f"{SCRIPTS}/generate_vllm.py",
+        max_new_tokens=lambda wc: student_cfg(wc).get("generation", {}).get("max_new_tokens", 256),
+        llm_kwargs=lambda wc: canonical(student_cfg(wc).get("generation", {}).get("vllm", {})),
+    log:
+        f"{R}/logs/generate/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+    wildcard_constraints:
+        student="|".join(VLLM_STUDENTS) or "(?!)",
+    resources:
+        **student_resources("generate"),
+    conda:
+        "../envs/vllm.yaml"
+    shell:
+        "{params.python} {params.script} {input.checkpoint} {input.prompts} {output}"
+        " --max-new-tokens {params.max_new_tokens} --llm-kwargs '{params.llm_kwargs}' > {log} 2>&1"
 
 
 rule score:
@@ -33,5 +96,7 @@ rule score:
         run=lambda wc: f"{wc.student}/{wc.dataset}/{wc.recipe}",
     log:
         f"{R}/logs/score/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/score.py"

@@ -25,6 +25,8 @@ rule table:
         results_dir=R,
     log:
         f"{R}/logs/report/table.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/table.py"
 
@@ -40,6 +42,8 @@ rule figure_accuracy:
         plot="accuracy",
     log:
         f"{R}/logs/report/figure_accuracy.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/figure.py"
 
@@ -55,6 +59,8 @@ rule figure_granularity:
         plot="granularity",
     log:
         f"{R}/logs/report/figure_granularity.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/figure.py"
 
@@ -70,6 +76,8 @@ rule figure_format:
         plot="format",
     log:
         f"{R}/logs/report/figure_format.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/figure.py"
 
@@ -85,6 +93,8 @@ rule figure_teacher:
         plot="teacher",
     log:
         f"{R}/logs/report/figure_teacher.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/figure.py"
 
@@ -111,5 +121,7 @@ rule figure_styles:
         plot="styles",
     log:
         f"{R}/logs/report/figure_styles.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/figure.py"

@@ -1,12 +1,3 @@
-def sft_inputs(wildcards):
-    """Rationale files (or a multi-style log) that a recipe's SFT set is built from."""
-    teacher, source, _ = split_recipe(wildcards.recipe)
-    if source.startswith("multistyle-"):
-        experiment = source[len("multistyle-") :].rsplit("-", 1)[0]
-        return [f"{R}/multistyle/{experiment}/{teacher}/{wildcards.dataset}.enriched.jsonl"]
-    return [f"{R}/rationales/{teacher}/{wildcards.dataset}/{p}.jsonl" for p in rationale_promptings(config, source)]
-
-
 rule sft:
     """An SFT set in LLaMA-Factory's alpaca format, with its dataset_info.json, for one recipe and dataset."""
     input:
@@ -20,5 +11,7 @@ rule sft:
         recipe=lambda wc: split_recipe(wc.recipe),
     log:
         f"{R}/logs/sft/{{recipe}}/{{dataset}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/sft.py"

@@ -10,6 +10,8 @@ rule rationales:
         cache_dir=f"{R}/.cache/llm",
     log:
         f"{R}/logs/rationales/{{teacher}}/{{dataset}}/{{prompting}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/rationales.py"
 
@@ -29,5 +31,7 @@ rule multistyle_log:
         styles=lambda wc: config["experiments"][wc.experiment]["styles"],
     log:
         f"{R}/logs/multistyle/{{experiment}}/{{teacher}}/{{dataset}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/multistyle_log.py"

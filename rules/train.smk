@@ -6,43 +6,67 @@ rule build_student:
         directory(f"{R}/students/{{student}}/{{dataset}}"),
     params:
         init=lambda wc: canonical(student_cfg(wc)["init"]),
+        python=LF_PY,
+        script=f"{SCRIPTS}/build_student.py",
     log:
         f"{R}/logs/students/{{student}}/{{dataset}}.log",
     threads: 1
+    conda:
+        "../envs/llamafactory.yaml"
     shell:
-        "{LF_PY} {SCRIPTS}/build_student.py {input.problems} {output} '{params.init}' > {log} 2>&1"
+        "{params.python} {params.script} {input.problems} {output} '{params.init}' > {log} 2>&1"
 
 
 rule lf_config:
-    """The LLaMA-Factory training YAML of one run (student × dataset × recipe)."""
+    """The LLaMA-Factory training YAML of one run (student × dataset × recipe), and next to it the
+    DeepSpeed/FSDP config of the student's `distributed:` strategy (`{}` for none/ddp). LLaMA-Factory
+    writes into a work directory under results/.work/ (not a Snakemake output), so that a rerun after
+    preemption resumes from its last checkpoint."""
     input:
         sft=f"{R}/sft/{{recipe}}/{{dataset}}/train.json",
         base=student_base,
     output:
-        f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.yaml",
+        config=f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.yaml",
+        engine=f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.engine.json",
     params:
         student=lambda wc: canonical(student_cfg(wc)),
         base=student_base_path,
-        output_dir=lambda wc: f"{R}/checkpoints/{wc.student}/{wc.dataset}/{wc.recipe}",
+        work_dir=f"{R}/.work/train/{{student}}/{{dataset}}/{{recipe}}",
     log:
         f"{R}/logs/configs/{{student}}/{{dataset}}/{{recipe}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/lf_config.py"
 
 
 rule train:
-    """`llamafactory-cli train` on a run's config; the checkpoint folder is the output."""
+    """`llamafactory-cli train` on a run's config (torchrun/DeepSpeed/FSDP, one or more nodes, by the
+    student's `distributed:` block); resumes from the work directory's last checkpoint, then publishes
+    the final model into the checkpoint folder (the output)."""
     input:
         config=f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.yaml",
+        engine=lambda wc: (
+            f"{R}/configs/{wc.student}/{wc.dataset}/{wc.recipe}.engine.json"
+            if student_cfg(wc).get("distributed", {}).get("strategy") in ("deepspeed", "fsdp")
+            else []
+        ),
         sft=f"{R}/sft/{{recipe}}/{{dataset}}/train.json",
         base=student_base,
     output:
         directory(f"{R}/checkpoints/{{student}}/{{dataset}}/{{recipe}}"),
+    params:
+        python=LF_PY,
+        script=f"{SCRIPTS}/train.py",
+        distributed=lambda wc: canonical(distributed.settings(student_cfg(wc), wc.student)),
+        work_dir=f"{R}/.work/train/{{student}}/{{dataset}}/{{recipe}}",
     log:
         f"{R}/logs/train/{{student}}/{{dataset}}/{{recipe}}.log",
     threads: HEAVY_THREADS
     resources:
         heavy_jobs=1,
-        **student_resources("train"),
+        **train_resources(),
+    conda:
+        lambda wc: "../envs/llamafactory-deepspeed.yaml" if student_cfg(wc).get("distributed", {}).get("strategy") == "deepspeed" else "../envs/llamafactory.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} {LF_PY} {SCRIPTS}/train.py {input.config} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.python} {params.script} {input.config} {output} {params.work_dir} '{params.distributed}' > {log} 2>&1"

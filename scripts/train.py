@@ -1,6 +1,9 @@
-"""Rule `train` (LLaMA-Factory env): CONFIG. Runs llamafactory-cli train; its log is this job's log."""
+"""Rule `train` (LLaMA-Factory env): CONFIG OUT_DIR WORK_DIR DISTRIBUTED_JSON. Trains in WORK_DIR
+(resuming from its last checkpoint after preemption), then publishes the model into OUT_DIR."""
+import json
 import sys
 
 from cotdistill.train import run_training
 
-run_training(sys.argv[1], log=sys.stdout)
+config, out_dir, work_dir, dist = sys.argv[1:5]
+run_training(config, out_dir, work_dir, json.loads(dist), log=sys.stdout)

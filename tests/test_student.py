@@ -30,6 +30,8 @@ prompt, answer = template.encode_oneturn(tok, [{"role": "user", "content": "1 + 
 print(json.dumps({
     "summary": summary,
     "digits": tok.tokenize("12345 + 678"),
+    "spaced_number": tok.tokenize("= 17"),
+    "round_trip": tok.decode(tok("What is 10 + 3 - 3? -2")["input_ids"]) == "What is 10 + 3 - 3? -2",
     "chat_template_text_matches": [tok.decode(x) for x in lf_ids] == hf_text,
     "generation_ids_are_training_ids": lf_ids == train_ids,
     "answer_ends_with_eos": tok.eos_token_id in answer[-2:],
@@ -45,6 +47,8 @@ def test_student_tokenizer_and_template(lf_python):
     assert result["summary"]["parameters"] > 1000
     digits = [t.lstrip("Ġ") for t in result["digits"] if t.lstrip("Ġ")]
     assert digits[:5] == ["1", "2", "3", "4", "5"] and digits[-3:] == ["6", "7", "8"]
+    assert result["spaced_number"][-2:] == ["Ġ1", "7"], "a number's leading space should ride on its first digit"
+    assert result["round_trip"]
     assert result["generation_ids_are_training_ids"], "generation encodes prompts unlike the SFT stage"
     assert result["chat_template_text_matches"], "the student's chat template disagrees with LLaMA-Factory's default template"
     assert result["answer_ends_with_eos"]

@@ -22,13 +22,14 @@ DEFAULT_CHAT_TEMPLATE = (
 
 
 def train_tokenizer(texts: list[str], vocab_size: int):
-    """A byte-level BPE tokenizer whose digits are always single tokens."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    """A byte-level BPE tokenizer whose digits are always single tokens; a number's leading space rides
+    on its first digit (`` 17`` is ``Ġ1``, ``7``), so numbers cost one token per digit."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+        [pre_tokenizers.Split(Regex(r" ?[0-9]"), behavior="isolated"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
@@ -91,7 +92,8 @@ def tokenizer_corpus(problems: list[dict]) -> list[str]:
     promptings = ["direct", "strong"] + [f"style-{s}" for s in prompts["styles"]]
     promptings += [f"g{g}-{f}" for g in range(1, 7) for f in prompts["formats"]]
     teacher = OfflineTeacher("vocabulary", {"error_rate": 0.0})
-    texts = [core_prompt(p) for p in problems] + [p["solution"] for p in problems if p.get("solution")]
+    texts = [f"Human: {core_prompt(p)}\nAssistant:" for p in problems]  # the chat template's words too
+    texts += [p["solution"] for p in problems if p.get("solution")]
     sample = problems[:200]
     for prompting in promptings:
         texts += [teacher.complete(r).text for r in solve_requests(sample, prompting, {})]

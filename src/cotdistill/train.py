@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
+from . import checkpoints, distributed
+
 PAPER_DEFAULTS = {
     "epochs": 3,
     "learning_rate": 5.0e-5,
@@ -24,6 +28,8 @@ PAPER_DEFAULTS = {
     "seed": 100,
     "bf16": False,
     "logging_steps": 10,
+    "save_steps": 500,
+    "save_total_limit": 1,
 }
 SHIM_DIR = Path(__file__).resolve().parent / "_shims"
 
@@ -32,8 +38,19 @@ def training_settings(student: dict) -> dict:
     return {**PAPER_DEFAULTS, **student.get("train", {})}
 
 
-def lf_config(student: dict, model_path: str, dataset_dir: str, output_dir: str, *, init_from: str | None = None) -> dict:
-    """The LLaMA-Factory YAML for one run. ``init_from`` continues from an earlier checkpoint."""
+def lf_config(
+    student: dict,
+    model_path: str,
+    dataset_dir: str,
+    output_dir: str,
+    *,
+    init_from: str | None = None,
+    engine_path: str | None = None,
+    name: str = "?",
+) -> dict:
+    """The LLaMA-Factory YAML for one run. ``output_dir`` is the work directory that checkpoints are
+    saved to every ``save_steps`` (see cotdistill.checkpoints); ``init_from`` continues from an earlier
+    checkpoint; ``engine_path`` is where the student's DeepSpeed/FSDP config is written (distributed)."""
     t = training_settings(student)
     finetuning = student.get("finetuning", "full")
     cfg = {
@@ -49,7 +66,9 @@ def lf_config(student: dict, model_path: str, dataset_dir: str, output_dir: str,
         "overwrite_cache": True,
         "output_dir": output_dir,
         "logging_steps": t["logging_steps"],
-        "save_strategy": "no" if student.get("init") else "steps",
+        "save_strategy": "steps",
+        "save_steps": t["save_steps"],
+        "save_total_limit": t["save_total_limit"],
         "plot_loss": False,
         "per_device_train_batch_size": t["per_device_batch_size"],
         "gradient_accumulation_steps": t["gradient_accumulation_steps"],
@@ -63,8 +82,6 @@ def lf_config(student: dict, model_path: str, dataset_dir: str, output_dir: str,
         "report_to": "none",
         "disable_tqdm": False,
     }
-    if cfg["save_strategy"] == "steps":
-        cfg.update(save_steps=500, save_total_limit=1)
     if "max_samples" in t:
         cfg["max_samples"] = t["max_samples"]
     if finetuning in ("lora", "qlora"):
@@ -74,6 +91,7 @@ def lf_config(student: dict, model_path: str, dataset_dir: str, output_dir: str,
         cfg.update(quantization_bit=4, quantization_method="bitsandbytes")
     if init_from and finetuning != "full":
         cfg.update(model_name_or_path=model_path, adapter_name_or_path=init_from)
+    cfg.update(distributed.lf_keys(distributed.settings(student, name), engine_path or ""))
     cfg.update(t.get("extra", {}))
     return cfg
 
@@ -98,10 +116,41 @@ def ensure_torchaudio_shim() -> None:
         sys.path.insert(0, str(SHIM_DIR))
 
 
-def run_training(config_path: str, log=sys.stderr) -> None:
-    """Run ``llamafactory-cli train CONFIG`` (the CLI next to this Python), streaming its log."""
-    cli = Path(sys.executable).with_name("llamafactory-cli")
-    cmd = [str(cli) if cli.exists() else "llamafactory-cli", "train", str(config_path)]
-    proc = subprocess.run(cmd, env=launch_env(), stdout=log, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(f"llamafactory-cli train {config_path} failed with exit code {proc.returncode}")
+def run_training(config_path: str, out_dir: str, work_dir: str, dist: dict | None = None, log=sys.stderr) -> None:
+    """Train a run's config with ``llamafactory-cli train`` and publish the model into ``out_dir``.
+
+    LLaMA-Factory writes into ``work_dir`` (its ``output_dir``; not a Snakemake output, which Snakemake
+    deletes before a rerun), so a rerun after preemption resumes from the last complete checkpoint
+    there (cotdistill.checkpoints). ``dist``: the student's checked ``distributed`` settings.
+    """
+    if Path(work_dir).resolve() == Path(out_dir).resolve():
+        raise ValueError(f"the work directory must not be the published checkpoint folder {out_dir}")
+    dist = dist or distributed.settings({})
+    text = Path(config_path).read_text()
+    cfg = {**yaml.safe_load(text), "output_dir": str(work_dir)}
+    work = checkpoints.prepare_work_dir(work_dir, text)
+    if checkpoints.is_complete(work):
+        print(f"training in {work} already finished; publishing it", file=log, flush=True)
+    else:
+        resume = checkpoints.last_checkpoint(work)
+        if resume is None:
+            checkpoints.discard_partial_output(work)
+            print(f"training from the start in {work}", file=log, flush=True)
+        else:
+            cfg["resume_from_checkpoint"] = str(resume)
+            print(f"resuming from {resume} (step {checkpoints.checkpoint_step(resume)})", file=log, flush=True)
+        launch = work / checkpoints.LAUNCH
+        launch.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        cli = Path(sys.executable).with_name("llamafactory-cli")
+        cli = str(cli) if cli.exists() else "llamafactory-cli"
+        env = launch_env()
+        extra = distributed.launch_env(dist, env)
+        env.update(extra)
+        cmd = distributed.launch_command(dist, cli, str(launch), env)
+        print("launch:", " ".join(f"{k}={v}" for k, v in sorted(extra.items())), " ".join(cmd), file=log, flush=True)
+        proc = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            raise RuntimeError(f"llamafactory-cli train {config_path} failed with exit code {proc.returncode}")
+        checkpoints.mark_complete(work)
+    checkpoints.publish(work, out_dir)
+    print(f"published {out_dir}", file=log, flush=True)

@@ -1,0 +1,21 @@
+"""Rule `generate_vllm` (vLLM env): CHECKPOINT PROMPT_IDS OUT --max-new-tokens N --llm-kwargs JSON."""
+import argparse
+import json
+
+from cotdistill.generate_vllm import generate
+from cotdistill.io import read_jsonl, write_jsonl
+
+ap = argparse.ArgumentParser()
+ap.add_argument("checkpoint")
+ap.add_argument("prompts")
+ap.add_argument("out")
+ap.add_argument("--max-new-tokens", type=int, default=256)
+ap.add_argument("--llm-kwargs", default="{}")
+args = ap.parse_args()
+
+rows = read_jsonl(args.prompts)
+stop = rows[0]["stop_token_ids"] if rows else []
+responses = generate(args.checkpoint, [r["prompt_ids"] for r in rows], stop, max_new_tokens=args.max_new_tokens,
+                     llm_kwargs=json.loads(args.llm_kwargs))
+write_jsonl(args.out, ({"id": r["id"], "prompt": r["prompt"], "response": x} for r, x in zip(rows, responses)))
+print(f"{len(responses)} generations written to {args.out}")
