@@ -70,6 +70,8 @@ rule regenerate:
         cache_dir=f"{R}/.cache/llm",
     log:
         f"{R}/logs/rationales/{{teacher}}/{{dataset}}/{{method}}-{{experiment}}-{{student}}-r{{round}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/rounds_regenerate.py"
 
@@ -93,6 +95,8 @@ rule fair_review:
         cache_dir=f"{R}/.cache/llm",
     log:
         f"{R}/logs/fair/{{experiment}}/{{student}}/{{dataset}}/r{{round}}/review_{{teacher}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/fair_review.py"
 
@@ -111,6 +115,8 @@ rule fair_select:
         threshold=lambda wc: _knobs(wc.experiment)["review_threshold"],
     log:
         f"{R}/logs/fair/{{experiment}}/{{student}}/{{dataset}}/r{{round}}/select.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/fair_select.py"
 
@@ -134,6 +140,8 @@ rule rounds_sft:
         feedback=lambda wc: _source(wc).get("method") == "fair",
     log:
         f"{R}/logs/sft/{{recipe}}/{{dataset}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/rounds_sft.py"
 
@@ -162,9 +170,11 @@ rule rounds_lf_config:
         base=student_base_path,
         output_dir=lambda wc: f"{R}/checkpoints/{wc.student}/{wc.dataset}/{wc.recipe}",
         source=lambda wc: canonical(_source(wc)),
-        experiment=lambda wc: canonical(_spec(_source(wc)["experiment"])),
+        mixing=lambda wc: canonical({k: _knobs(_source(wc)["experiment"])[k] for k in ("alpha", "mix")} if _source(wc).get("method") == "fair" else {}),
     log:
         f"{R}/logs/configs/{{student}}/{{dataset}}/{{recipe}}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/rounds_lf_config.py"
 
@@ -183,6 +193,8 @@ checkpoint round_gate:
         round="[1-9][0-9]*",
     log:
         f"{R}/logs/rounds/{{experiment}}/{{teacher}}/{{student}}/{{dataset}}/r{{round}}.gate.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/rounds_gate.py"
 
@@ -216,6 +228,8 @@ rule figure_undo_rounds:
         plot="undo_rounds",
     log:
         f"{R}/logs/report/figure_undo_rounds.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/rounds_figure.py"
 
@@ -237,5 +251,7 @@ rule figure_fair:
         plot="fair",
     log:
         f"{R}/logs/report/figure_fair.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/rounds_figure.py"

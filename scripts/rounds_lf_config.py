@@ -11,7 +11,7 @@ from cotdistill.train import lf_config
 
 log = to_log(snakemake.log[0])
 stats = read_json(snakemake.input.stats)
-overrides = config_overrides(json.loads(snakemake.params.source), json.loads(snakemake.params.experiment), stats["feedback"], stats["kept"])
+overrides = config_overrides(json.loads(snakemake.params.source), json.loads(snakemake.params.mixing), stats["feedback"], stats["kept"])
 factor = overrides.pop("epochs_factor", 1)
 cfg = lf_config(json.loads(snakemake.params.student), snakemake.params.base, str(Path(snakemake.input.sft).parent),
                 snakemake.params.output_dir, init_from=snakemake.input.previous or None)

@@ -244,14 +244,15 @@ def write_feedback(out_dir: str, feedback: list[dict]) -> None:
     write_json(out / "dataset_info.json", info)
 
 
-def config_overrides(source: dict, spec: dict, n_feedback: int, n_train: int) -> dict:
+def config_overrides(source: dict, mixing: dict, n_feedback: int, n_train: int) -> dict:
     """What a rounds recipe changes in the LLaMA-Factory config: more epochs for the one-shot baseline,
-    FAIR's mixing of the rationale and feedback sets (expected loss α·L_feedback + (1−α)·L_rationale)."""
+    FAIR's mixing (``mixing``: alpha, mix) of the rationale and feedback sets, so that the expected loss is
+    α·L_feedback + (1−α)·L_rationale."""
     if source["kind"] == "oneshot":
         return {"epochs_factor": source["factor"]}
-    k = knobs(source["experiment"], spec)
-    if source["kind"] == "round" and source["method"] == "fair" and n_feedback and k["alpha"] > 0:
+    alpha = mixing.get("alpha", 0)
+    if source["kind"] == "round" and source["method"] == "fair" and n_feedback and alpha > 0:
         if n_train == 0:
             return {"dataset": "feedback"}
-        return {"dataset": "train,feedback", "mix_strategy": k["mix"], "interleave_probs": f"{1 - k['alpha']:g},{k['alpha']:g}"}
+        return {"dataset": "train,feedback", "mix_strategy": mixing["mix"], "interleave_probs": f"{1 - alpha:g},{alpha:g}"}
     return {}
