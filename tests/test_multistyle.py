@@ -43,3 +43,16 @@ def test_sft_mixes():
     best = sft_rationales(rows, "best")
     assert len(best) == len(rows) and all(r["correct"] for r in best)
     assert {r["style"] for r in best} == {"step_by_step"}  # the teacher's most accurate style
+
+
+def test_capped_all_mix_samples_many_problems():
+    """LLaMA-Factory's max_samples keeps the first N rows: the SFT set is shuffled (seeded) so that a cap
+    on the all-styles mix covers many problems, not the first few problems' every style."""
+    from cotdistill.sft import build_sft
+
+    problems, rows = enriched()
+    sft, stats = build_sft(problems, sft_rationales(rows, "all"), "correct")
+    assert stats["kept"] == len(sft)
+    first = {r["instruction"] for r in sft[: len(problems) // 2]}
+    assert len(first) > len(problems) // 4  # unshuffled, the first half would hold ~len/6 problems
+    assert sft == build_sft(problems, sft_rationales(rows, "all"), "correct")[0]  # deterministic

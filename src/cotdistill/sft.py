@@ -1,11 +1,14 @@
 """SFT sets in LLaMA-Factory's alpaca format, one folder per (recipe, dataset) with its dataset_info.json.
 
 The instruction is the problem's core prompt, exactly what the student sees at evaluation; the output is
-the teacher's rationale. Rationales with a wrong answer are dropped under ``filter: correct``.
+the teacher's rationale. Rationales with a wrong answer are dropped under ``filter: correct``. Rows are
+shuffled with a fixed seed, so that a ``max_samples`` cap (LLaMA-Factory keeps the first N rows) takes a
+random subset of problems and styles rather than the first problems' every style.
 """
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from .io import write_json
@@ -35,6 +38,7 @@ def build_sft(problems: list[dict], rationales: list[dict], keep: str = "correct
             continue
         rows.append(sft_example(problem, r["response"]))
     stats["kept"] = len(rows)
+    random.Random(0).shuffle(rows)
     return rows, stats
 
 

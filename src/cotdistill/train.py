@@ -84,6 +84,8 @@ def lf_config(
     }
     if "max_samples" in t:
         cfg["max_samples"] = t["max_samples"]
+    if student.get("init"):  # a tiny from-scratch student: recomputing activations only costs time
+        cfg["disable_gradient_checkpointing"] = True
     if finetuning in ("lora", "qlora"):
         lora = {"rank": 16, "alpha": 32, "dropout": 0.05, "target": "all", **student.get("lora", {})}
         cfg.update(lora_rank=lora["rank"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], lora_target=lora["target"])
