@@ -93,6 +93,10 @@ def student_resources(kind):
 def sft_inputs(wildcards):
     """Rationale files (or a multi-style log) that a recipe's SFT set is built from."""
     teacher, source, _ = split_recipe(wildcards.recipe)
+    if source.startswith("summarize-"):  # a summarize experiment's `sft:` switch (methods/summarize.py)
+        from cotdistill.methods.summarize import sft_input
+
+        return [sft_input(config, R, teacher, wildcards.dataset, source)]
     if source.startswith("multistyle-"):
         experiment = source[len("multistyle-") :].rsplit("-", 1)[0]
         return [f"{R}/multistyle/{experiment}/{teacher}/{wildcards.dataset}.enriched.jsonl"]

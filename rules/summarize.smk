@@ -91,8 +91,29 @@ rule summarize_metrics:
         "../scripts/summarize_report.py"
 
 
+rule summarize_final:
+    """`sft: {from: summary}`: a summary of each problem's final attempt, the compact rationale students train on."""
+    input:
+        last=lambda wc: SUM.iteration_file(R, wc.experiment, wc.model, wc.dataset, sum_settings(wc)["max_iterations"] - 1),
+        problems=sum_problems,
+        summarize=sum_template("summarize"),
+    output:
+        f"{SUM_DIR}/final_summary.jsonl",
+    params:
+        summarizer=sum_summarizer,
+        cache_dir=f"{R}/.cache/llm",
+    log:
+        f"{R}/logs/summarize/{{experiment}}/{{model}}/{{dataset}}/final_summary.log",
+    wildcard_constraints:
+        model=NAME,
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../scripts/summarize.py"
+
+
 def sum_metrics():
-    return sorted({f"{R}/{run.metrics}" for run in RUNS if run.method == "summarize"})
+    return sorted({f"{R}/{run.metrics}" for run in RUNS if run.method == "summarize" and run.metrics})
 
 
 rule summarization_table:

@@ -3,6 +3,7 @@ import json
 
 from cotdistill.io import read_jsonl, write_json
 from cotdistill.logs import to_log
+from cotdistill.methods import summarize
 from cotdistill.methods.multistyle import sft_rationales
 from cotdistill.sft import build_sft, write_sft_dir
 
@@ -10,6 +11,8 @@ log = to_log(snakemake.log[0])
 teacher, source, keep = snakemake.params.recipe
 if source.startswith("multistyle-"):
     rationales = sft_rationales(read_jsonl(snakemake.input.rationales[0]), source.rsplit("-", 1)[1])
+elif source.startswith("summarize-"):  # the last iteration file or the final summaries of a summarize loop
+    rationales = summarize.sft_rationales(read_jsonl(snakemake.input.rationales[0]))
 else:
     rationales = [row for path in snakemake.input.rationales for row in read_jsonl(path)]
 rows, stats = build_sft(read_jsonl(snakemake.input.problems), rationales, keep)

@@ -14,10 +14,16 @@ only meaningful when every problem keeps going, i.e. ``continue_after_correct: t
 A model is a teacher name (any backend, through the teacher engine and its cache) or a trained student,
 ``<student>@<recipe>`` (its checkpoint run as an ``hf`` teacher with its own chat template; not cached,
 since a retrained checkpoint keeps its path).
+
+Beyond the paper, the ``sft:`` switch makes a teacher's loop an SFT recipe,
+``{teacher}.summarize-{exp}-{from}.{filter}``: each problem's final attempt (``from: final_attempt``, the
+last iteration file) or a summary of it (``from: summary``, one more summarizer call per problem: a compact
+rationale). The listed students train on it through the ordinary sft/train/generate/score rules.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +35,10 @@ from ..teachers import Request, run_requests
 KINDS = ("reasoning", "summarize")
 VARIANTS = ("oracle", "no_oracle")
 DEFAULTS = {"reasoning": "v0", "summarize": "v1", "summarizer": "self", "max_iterations": 3,
-            "continue_after_correct": False, "split": "test", "student_recipes": []}
+            "continue_after_correct": False, "split": "test", "student_recipes": [], "sft": None}
+SFT_FROM = ("final_attempt", "summary")
+SFT_DEFAULTS = {"from": "final_attempt", "students": [], "filter": "correct"}
+SFT_SOURCE = re.compile(r"^summarize-(?P<experiment>[A-Za-z][A-Za-z0-9_]*)-(?P<kind>final_attempt|summary)$")
 
 
 class SummarizeConfigError(ValueError):
@@ -88,6 +97,56 @@ def check(exp: str, spec: dict, config: dict) -> None:
         if teacher not in config.get("teachers", {}) or keep not in ("correct", "all"):
             raise SummarizeConfigError(f"{where}.student_recipes: {r!r} is not <teacher>.<source>.<correct|all> "
                                        "with a defined teacher")
+    if s["sft"] is not None:
+        check_sft(where, s, config)
+
+
+def check_sft(where: str, s: dict, config: dict) -> None:
+    sft, where = s["sft"], f"{where}.sft"
+    if not isinstance(sft, dict):
+        raise SummarizeConfigError(f"{where}: a mapping {{from: final_attempt|summary, students: [...], filter: correct|all}}, "
+                                   f"not {sft!r}")
+    unknown = sorted(set(sft) - set(SFT_DEFAULTS))
+    if unknown:
+        raise SummarizeConfigError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(SFT_DEFAULTS)})")
+    sft = {**SFT_DEFAULTS, **sft}
+    if sft["from"] not in SFT_FROM:
+        raise SummarizeConfigError(f"{where}.from: one of {', '.join(SFT_FROM)}, not {sft['from']!r}")
+    if sft["filter"] not in ("correct", "all"):
+        raise SummarizeConfigError(f"{where}.filter: correct or all, not {sft['filter']!r}")
+    if not isinstance(sft["students"], list) or not sft["students"]:
+        raise SummarizeConfigError(f"{where}.students: name the student(s) to train on the loop's outputs")
+    for st in sft["students"]:
+        if st not in config.get("students", {}):
+            raise SummarizeConfigError(f"{where}.students: {st!r} is not defined under students: "
+                                       f"(defined: {', '.join(sorted(config.get('students', {})))})")
+    if s["split"] != "train":
+        raise SummarizeConfigError(f"{where}: students train on the loop's problems, so the loop must run on the "
+                                   f"training problems (set split: train, not {s['split']!r}; a second summarize "
+                                   "experiment can run the loop on the test split)")
+
+
+def sft_settings(spec: dict) -> dict | None:
+    """The ``sft:`` switch with defaults filled in; None when it is off."""
+    sft = spec.get("sft")
+    return None if sft is None else {**SFT_DEFAULTS, **sft}
+
+
+def sft_recipe(exp: str, spec: dict, teacher: str) -> str:
+    sft = sft_settings(spec)
+    return f"{teacher}.summarize-{exp}-{sft['from']}.{sft['filter']}"
+
+
+def sft_input(config: dict, results_dir: str, teacher: str, dataset: str, source: str) -> str | None:
+    """The file a ``summarize-{exp}-{from}`` source's SFT set is built from (None: not such a source)."""
+    m = SFT_SOURCE.match(source)
+    if not m:
+        return None
+    exp = m["experiment"]
+    last = settings(exp, config["experiments"][exp])["max_iterations"] - 1
+    if m["kind"] == "summary":
+        return final_summary_file(results_dir, exp, teacher, dataset)
+    return iteration_file(results_dir, exp, teacher, dataset, last)
 
 
 def solver(config: dict, model: str, dataset: str, results_dir: str) -> tuple[str, dict, bool]:
@@ -110,8 +169,13 @@ def iteration_file(results_dir: str, exp: str, model: str, dataset: str, i: int,
     return f"{results_dir}/summarize/{exp}/{model}/{dataset}/iter{i}.{suffix}"
 
 
+def final_summary_file(results_dir: str, exp: str, model: str, dataset: str) -> str:
+    return f"{results_dir}/summarize/{exp}/{model}/{dataset}/final_summary.jsonl"
+
+
 def runs(exp: str, spec: dict):
-    """Table rows: one Run per model × dataset × iteration × variant (no_oracle only where it means something)."""
+    """Table rows: one Run per model × dataset × iteration × variant (no_oracle only where it means something),
+    and with ``sft:`` one ordinary student run per SFT student × dataset × teacher (variant ``sft``)."""
     from ..experiments import Run, split_recipe
 
     s = settings(exp, spec)
@@ -127,6 +191,13 @@ def runs(exp: str, spec: dict):
                                    {"teacher": teacher, "round": i, "variant": v, "model": model,
                                     "summarizer": s["summarizer"]},
                                    metrics=iteration_file("", exp, model, ds, i, f"{v}.metrics.json").lstrip("/")))
+    sft = sft_settings(spec)
+    if sft:
+        evals = tuple(spec.get("eval_datasets") or ())
+        out += [Run(exp, "summarize", student, ds, sft_recipe(exp, spec, t), evals or (ds,),
+                    {"teacher": t, "style": f"sft-{sft['from']}", "variant": "sft", "model": t,
+                     "summarizer": s["summarizer"]})
+                for student in sft["students"] for ds in spec["datasets"] for t in spec["teachers"]]
     return out
 
 
@@ -233,9 +304,31 @@ def cumulate_tokens(per_iteration: list[dict]) -> list[dict]:
 
 
 def sft_rationales(rows: list[dict]) -> list[dict]:
-    """Rationale rows for an SFT recipe: each problem's final attempt (id, response, correct)."""
+    """Rationale rows for an SFT recipe from the last iteration file (each problem's final attempt: with the
+    oracle stop, its first correct one) or from a final-summary file (each final attempt's summary)."""
     return [{"id": r["id"], "response": r["response"], "correct": r["correct"], "finish_reason": r["finish_reason"]}
             for r in rows]
+
+
+def final_summaries(last: list[dict], problems: list[dict], summarizer: tuple[str, dict, bool], summarize: str,
+                    cache_dir: str | None = None) -> tuple[list[dict], dict]:
+    """A summary of each problem's final attempt, graded on its own (the compact rationale must state the
+    right answer). Attempts that were cut off are not summarized."""
+    by_id = {p["id"]: p for p in problems}
+    todo = [r for r in last if r["finish_reason"] == "stop" and r["response"]]
+    requests = [
+        Request(messages=summary_messages(summarize, by_id[r["id"]], r["response"]), params=generation_params(summarizer[1]),
+                task={"kind": "summarize", "problem": by_id[r["id"]], "attempt": r["response"], "attempt_pred": r["pred"]})
+        for r in todo
+    ]
+    completions, stage = _ask(summarizer, requests, cache_dir, f"{summarizer[0]}/final summaries")
+    rows = []
+    for r, req, c in zip(todo, requests, completions):
+        pred, ok = grade(by_id[r["id"]], c)
+        rows.append({"id": r["id"], "dataset": r["dataset"], "model": r["model"], "iteration": r["iteration"],
+                     "attempt_correct": r["correct"], "messages": req.messages, "response": c.text, "pred": pred,
+                     "correct": ok, "finish_reason": c.finish_reason, "usage": c.usage()})
+    return rows, {"summary": stage}
 
 
 def plot(df, out: str) -> None:
