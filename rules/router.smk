@@ -31,6 +31,8 @@ rule router_data:
         keep=lambda wc: config["experiments"][wc.experiment].get("filter", "correct"),
     log:
         f"{R}/logs/router/{{experiment}}/{{teacher}}/{{dataset}}/data.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/router.py"
 
@@ -53,6 +55,8 @@ rule router_train:
     threads: HEAVY_THREADS
     resources:
         heavy_jobs=1,
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/router.py"
 
@@ -69,6 +73,8 @@ rule router_view:
         mode="router|naive|only_a|only_b",
         member="ens|a|b",
         filter="correct|all",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/router.py"
 
@@ -89,6 +95,8 @@ rule router_posrate:
         f"{R}/tables/router_posrate.csv",
     log:
         f"{R}/logs/report/router_posrate.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/router.py"
 
@@ -100,5 +108,7 @@ rule figure_router:
         f"{R}/figures/router.png",
     log:
         f"{R}/logs/report/figure_router.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/router.py"

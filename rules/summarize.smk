@@ -47,6 +47,8 @@ rule summarize_first:
         f"{R}/logs/summarize/{{experiment}}/{{model}}/{{dataset}}/iter0.log",
     wildcard_constraints:
         model=r"[A-Za-z][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarize.py"
 
@@ -71,6 +73,8 @@ rule summarize_next:
     wildcard_constraints:
         model=r"[A-Za-z][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?",
         i=r"[1-9][0-9]*",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarize.py"
 
@@ -87,6 +91,8 @@ rule summarize_metrics:
     wildcard_constraints:
         model=r"[A-Za-z][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?",
         i=r"[0-9]+",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarize_report.py"
 
@@ -124,6 +130,8 @@ rule summarization_table:
         f"{R}/tables/summarization.csv",
     log:
         f"{R}/logs/report/summarization_table.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarize_report.py"
 
@@ -135,5 +143,7 @@ rule figure_summarization:
         f"{R}/figures/summarization.png",
     log:
         f"{R}/logs/report/figure_summarization.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/summarize_report.py"

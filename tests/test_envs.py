@@ -25,8 +25,6 @@ EXPLAINED = {
     "Mixed rules and functions in same snakefile.",
     "Param results_dir is a prefix of input or output file but hardcoded",
 }
-# Rule files of work in progress elsewhere that still lack `conda:` directives.
-PENDING_CONDA = {"rounds.smk", "router.smk", "summarize.smk"}
 
 
 @pytest.mark.parametrize("env_file", sorted(SAME_PINS))
@@ -62,11 +60,7 @@ def test_lint_leaves_only_documented_lints():
     proc = subprocess.run([str(SNAKEMAKE), "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     lints = _lints(proc.stdout + proc.stderr)
     assert proc.returncode in (0, 1) and (proc.returncode == 0 or lints), proc.stderr[-3000:]
-    unexplained = [
-        lint for lint in lints
-        if lint[2].rstrip(".:") not in {t.rstrip(".") for t in EXPLAINED}
-        and not (lint[0] in PENDING_CONDA and lint[2].startswith("Specify a conda environment"))
-    ]
+    unexplained = [lint for lint in lints if lint[2].rstrip(".:") not in {t.rstrip(".") for t in EXPLAINED}]
     assert not unexplained, unexplained
     docs = (ROOT / "docs" / "slurm.md").read_text()
     assert all(title.rstrip(".") in docs for title in EXPLAINED)

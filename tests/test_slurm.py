@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections import Counter
@@ -56,9 +57,12 @@ def slurm() -> dict:
             pytest.skip("Slurm is not running and starting it (.ci/slurm-setup.sh) needs root")
         if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
             pytest.skip("slurmctld is not installed and there is no apt-get to install it")
-        proc = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0:
-            pytest.skip(f".ci/slurm-setup.sh could not start Slurm: {proc.stderr.strip()[-800:]}")
+        # A file, not a pipe: the daemons the script starts inherit its output and would hold a pipe open.
+        with tempfile.TemporaryFile("w+") as out:
+            proc = subprocess.run(["bash", str(SETUP)], stdout=out, stderr=subprocess.STDOUT, text=True, timeout=600)
+            out.seek(0)
+            if proc.returncode != 0:
+                pytest.skip(f".ci/slurm-setup.sh could not start Slurm: {out.read().strip()[-800:]}")
     config = subprocess.run(
         ["scontrol", "show", "config"], capture_output=True, text=True, check=True
     ).stdout
