@@ -485,7 +485,8 @@ def plot_router(df, out_png: str | os.PathLike) -> None:
     for style, g in df.groupby("style"):
         ax.plot(g["epoch"], g["pos_rate"], marker="o", label=str(style))
     ax.set(xlabel="epoch", ylabel="rate routed to student A", ylim=(-0.02, 1.02), title="CoT router")
-    ax.legend(title="style", fontsize="small")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.legend(title="style", fontsize="small", loc="center right")
     fig.tight_layout()
     fmt = Path(out_png).suffix.lstrip(".") or "png"
     with atomic_open(out_png, "wb") as fh:
