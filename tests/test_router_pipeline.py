@@ -113,3 +113,23 @@ def test_paper_config_schedules_both_methods(tmp_path):
     jobs = dry_run_jobs(wd, extra=("--configfile", str(ROOT / "config/paper.yaml")))
     assert jobs["router_train"] == 4 and jobs["router_view"] == 6 and jobs["figure_router"] == 1
     assert jobs["summarize_first"] == 2 and jobs["summarize_next"] == 4 and jobs["figure_summarization"] == 1
+
+
+@pytest.mark.e2e
+def test_lora_router_adapters_are_evaluated_in_the_llamafactory_env(tmp_path, lf_python):
+    """LoRA students train in the pipeline env (peft there) and are decoded in LLaMA-Factory's env (an
+    older peft): the adapters must load there and every view be scored."""
+    import yaml
+
+    wd = workflow_copy(tmp_path, "tests/configs/methods_tiny.yaml")
+    cfg = yaml.safe_load((wd / "config.yaml").read_text())
+    del cfg["experiments"]["iterated"]
+    cfg["experiments"]["mix"].update(baselines=False, router={**cfg["experiments"]["mix"]["router"], "finetuning": "lora"})
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(wd, "--cores", "2", "results/tables/all.csv")
+    run = wd / "results/router/mix/offline/chain_sum/router"
+    for member in ("student_a", "student_b"):
+        assert (run / member / "adapter_config.json").exists() and not (run / member / "model.safetensors").exists()
+    with open(wd / "results/tables/all.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["method"] == "router"]
+    assert sorted(r["member"] for r in rows) == ["a", "b", "ens"] and all(r["n"] == "6" for r in rows)
