@@ -54,10 +54,24 @@ def _finish(ax, title: str, out: str, *, ylabel: str = "accuracy on held-out tes
     plt.close(fig)
 
 
+def _text(value) -> str:
+    return "" if pd.isna(value) else str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _run_label(r) -> str:
+    """``experiment: recipe [iteration, variant]`` over ``who on dataset``; a loop run by a teacher (no
+    student, no recipe) is named by its model, its iteration and whether the gold answer stopped it."""
+    what = _text(r.recipe).rsplit(".", 1)[0]
+    if r.method == "summarize" and _text(r.round):
+        what = f"{what} iter {_text(r.round)} {_text(getattr(r, 'variant', ''))}".strip()
+    who = _text(r.student) or _text(getattr(r, "model", "")) or _text(r.teacher)
+    return f"{r.experiment}: {what}\n{who} on {r.dataset}"
+
+
 def plot_accuracy(df: pd.DataFrame, out: str) -> None:
     """Every run's accuracy, grouped by experiment."""
     df = df.sort_values(["experiment", "dataset", "recipe"])
-    labels = [f"{r.experiment}: {r.recipe.rsplit('.', 1)[0]}\n{r.student} on {r.dataset}" for r in df.itertuples()]
+    labels = [_run_label(r) for r in df.itertuples()]
     fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(df)), 4.8))
     ax.bar(range(len(df)), df["accuracy"], color=[f"C{i}" for i in pd.factorize(df["experiment"])[0]])
     ax.set_xticks(range(len(df)), labels, rotation=60, ha="right", fontsize=7)
