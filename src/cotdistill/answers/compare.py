@@ -44,15 +44,22 @@ class Node:
     integer: bool = False  # an expr that must be sampled at integer points (sums, n!, binomials)
 
 
-def _top_level(s: str, chars: str):
-    """(index, char) of each character of ``chars`` in ``s`` that is outside any brackets."""
+_OPEN, _CLOSE = "([{⦃", ")]}⦄"
+_BRACKETS = _OPEN + _CLOSE
+
+
+def _depths(s: str):
+    """(index, char, bracket depth after the char) for each character of ``s``."""
     depth = 0
     for i, c in enumerate(s):
-        if c in "([{⦃":
-            depth += 1
-        elif c in ")]}⦄":
-            depth -= 1
-        elif depth == 0 and c in chars:
+        depth += (c in _OPEN) - (c in _CLOSE)
+        yield i, c, depth
+
+
+def _top_level(s: str, chars: str):
+    """(index, char) of each character of ``chars`` in ``s`` that is outside any brackets."""
+    for i, c, depth in _depths(s):
+        if depth == 0 and c in chars and c not in _BRACKETS:
             yield i, c
 
 
@@ -67,36 +74,25 @@ def split_top(s: str, seps: str) -> list[str]:
 
 
 def _split_top_word(s: str, word: str) -> list[str]:
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(s):
-        c = s[i]
-        if c in "([{⦃":
-            depth += 1
-        elif c in ")]}⦄":
-            depth -= 1
-        elif depth == 0 and s.startswith(word, i):
+    """Split ``s`` at occurrences of ``word`` (no brackets in it) that are outside any brackets."""
+    parts, start = [], 0
+    for i, c, depth in _depths(s):
+        if i >= start and depth == 0 and c not in _BRACKETS and s.startswith(word, i):
             parts.append(s[start:i])
             start = i + len(word)
-            i = start
-            continue
-        i += 1
     parts.append(s[start:])
     return parts
 
 
 def _enclosed(s: str) -> str | None:
     """The opening bracket if one bracket pair encloses all of ``s``."""
-    if len(s) < 2 or s[0] not in "([⦃{":
+    if len(s) < 2 or s[0] not in _OPEN:
         return None
     depth = 0
-    for i, c in enumerate(s):
-        if c in "([{⦃":
-            depth += 1
-        elif c in ")]}⦄":
-            depth -= 1
-            if depth == 0 and i != len(s) - 1:
-                return None
-    return s[0] if s[-1] in ")]⦄}" and depth == 0 else None
+    for i, _, depth in _depths(s):
+        if depth == 0 and i != len(s) - 1:
+            return None
+    return s[0] if s[-1] in _CLOSE and depth == 0 else None
 
 
 def parse(s: str, depth: int = 0) -> Node:
