@@ -4,7 +4,7 @@ from cotdistill.methods import summarize as SUM
 
 
 def sum_settings(wc):
-    return SUM.settings(wc.experiment, config["experiments"][wc.experiment])
+    return SUM.settings(config["experiments"][wc.experiment])
 
 
 def sum_problems(wc):

@@ -8,7 +8,7 @@ from cotdistill.methods import summarize as S
 
 log = to_log(snakemake.log[0])
 wc, p = snakemake.wildcards, snakemake.params
-cfg = S.settings(wc.experiment, snakemake.config["experiments"][wc.experiment])
+cfg = S.settings(snakemake.config["experiments"][wc.experiment])
 problems = read_jsonl(snakemake.input.problems)
 if snakemake.rule == "summarize_final":
     rows, stages = S.final_summaries(read_jsonl(snakemake.input.last), problems, tuple(json.loads(p.summarizer)),

@@ -45,7 +45,7 @@ class SummarizeConfigError(ValueError):
     """A summarize experiment's config mistake; the message names the key."""
 
 
-def settings(exp: str, spec: dict) -> dict:
+def settings(spec: dict) -> dict:
     """The experiment's summarize knobs with defaults filled in."""
     return {k: spec.get(k, v) for k, v in DEFAULTS.items()}
 
@@ -67,13 +67,13 @@ def load_template(kind: str, version: str):
 
 def models(spec: dict) -> list[str]:
     """The models an experiment runs the loop with: its teachers, then ``student@recipe`` per trained student."""
-    s = settings("", spec)
+    s = settings(spec)
     return list(spec["teachers"]) + [f"{st}@{r}" for st in spec.get("students", []) for r in s["student_recipes"]]
 
 
 def check(exp: str, spec: dict, config: dict) -> None:
     """Raise SummarizeConfigError naming ``experiments.<exp>.<key>`` on a mistake."""
-    s, where = settings(exp, spec), f"experiments.{exp}"
+    s, where = settings(spec), f"experiments.{exp}"
     for kind in KINDS:
         try:
             load_template(kind, str(s[kind]))
@@ -143,9 +143,9 @@ def sft_input(config: dict, results_dir: str, teacher: str, dataset: str, source
     if not m:
         return None
     exp = m["experiment"]
-    last = settings(exp, config["experiments"][exp])["max_iterations"] - 1
     if m["kind"] == "summary":
         return final_summary_file(results_dir, exp, teacher, dataset)
+    last = settings(config["experiments"][exp])["max_iterations"] - 1
     return iteration_file(results_dir, exp, teacher, dataset, last)
 
 
@@ -153,7 +153,7 @@ def solver(config: dict, model: str, dataset: str, results_dir: str) -> tuple[st
     """(name, teacher config, use the response cache) of a model: a teacher, or a trained student as ``hf``."""
     if "@" not in model:
         return model, config["teachers"][model], True
-    student, recipe = model.split("@", 1)
+    student = model.split("@", 1)[0]
     gen = config["students"][student].get("generation", {})
     cfg = {"kind": "hf", "model": checkpoint(results_dir, model, dataset), "temperature": 0.0,
            "max_tokens": gen.get("max_new_tokens", 256), "batch_size": gen.get("batch_size", 8)}
@@ -178,7 +178,7 @@ def runs(exp: str, spec: dict):
     and with ``sft:`` one ordinary student run per SFT student × dataset × teacher (variant ``sft``)."""
     from ..experiments import Run, split_recipe
 
-    s = settings(exp, spec)
+    s = settings(spec)
     variants = VARIANTS if s["continue_after_correct"] else ("oracle",)
     out = []
     for model in models(spec):
@@ -216,6 +216,12 @@ def summary_messages(version: str, problem: dict, attempt: str) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- the loop
+
+
+def _summary_request(problem: dict, row: dict, summarize: str, summarizer: tuple[str, dict, bool]) -> Request:
+    """Ask the summarizer for a summary of ``row``'s attempt at ``problem``."""
+    return Request(messages=summary_messages(summarize, problem, row["response"]), params=generation_params(summarizer[1]),
+                   task={"kind": "summarize", "problem": problem, "attempt": row["response"], "attempt_pred": row["pred"]})
 
 
 def _ask(who: tuple[str, dict, bool], requests: list[Request], cache_dir: str | None, desc: str):
@@ -262,11 +268,7 @@ def next_iteration(previous: list[dict], problems: list[dict], model: tuple[str,
     iteration = previous[0]["iteration"] + 1 if previous else 1
     go = [r for r in previous if r["active"] and (continue_after_correct or not r["correct_any"])]
     todo = [by_id[r["id"]] for r in go]
-    sum_requests = [
-        Request(messages=summary_messages(summarize, p, r["response"]), params=generation_params(summarizer[1]),
-                task={"kind": "summarize", "problem": p, "attempt": r["response"], "attempt_pred": r["pred"]})
-        for p, r in zip(todo, go)
-    ]
+    sum_requests = [_summary_request(p, r, summarize, summarizer) for p, r in zip(todo, go)]
     sums, sum_stage = _ask(summarizer, sum_requests, cache_dir, f"{summarizer[0]}/summaries{iteration}")
     summaries = [r["summaries"] + [s.text.strip()] for r, s in zip(go, sums)]
     requests, completions, att_stage = _attempts(todo, summaries, iteration, [r["pred"] for r in go], model,
@@ -316,11 +318,7 @@ def final_summaries(last: list[dict], problems: list[dict], summarizer: tuple[st
     right answer). Attempts that were cut off are not summarized."""
     by_id = {p["id"]: p for p in problems}
     todo = [r for r in last if r["finish_reason"] == "stop" and r["response"]]
-    requests = [
-        Request(messages=summary_messages(summarize, by_id[r["id"]], r["response"]), params=generation_params(summarizer[1]),
-                task={"kind": "summarize", "problem": by_id[r["id"]], "attempt": r["response"], "attempt_pred": r["pred"]})
-        for r in todo
-    ]
+    requests = [_summary_request(by_id[r["id"]], r, summarize, summarizer) for r in todo]
     completions, stage = _ask(summarizer, requests, cache_dir, f"{summarizer[0]}/final summaries")
     rows = []
     for r, req, c in zip(todo, requests, completions):
