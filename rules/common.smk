@@ -119,19 +119,18 @@ def final_outputs():
     return [f"{R}/tables/all.csv"] + figure_targets()
 
 
+# The figures each method draws beside results/figures/accuracy.png (one rule per figure).
+METHOD_FIGURES = {
+    "factors": ["granularity", "format", "teacher"],
+    "multistyle": ["styles"],
+    "undo": ["undo_rounds"],
+    "fair": ["fair"],
+    "summarize": ["summarization"],
+    "router": ["router"],
+}
+
+
 def figure_targets():
     methods = {run.method for run in RUNS}
-    figures = ["accuracy"]
-    if "factors" in methods:
-        figures += ["granularity", "format", "teacher"]
-    if "multistyle" in methods:
-        figures += ["styles"]
-    if "undo" in methods:
-        figures += ["undo_rounds"]
-    if "fair" in methods:
-        figures += ["fair"]
-    if "summarize" in methods:
-        figures += ["summarization"]
-    if "router" in methods:
-        figures += ["router"]
+    figures = ["accuracy"] + [f for method, names in METHOD_FIGURES.items() if method in methods for f in names]
     return [f"{R}/figures/{name}.png" for name in figures]
