@@ -1,7 +1,7 @@
 """The fast path: parse an answer into a small structure and compare two of them.
 
 ``fast_compare`` answers True, False, or None (cannot decide: hand over to the symbolic checker).
-Structures: numbers and expressions (via ``evaluate``), tuples/intervals (ordered, brackets
+Structures: numbers and expressions (via ``arithmetic.evaluate``), tuples/intervals (ordered, brackets
 matter), sets and bare lists (unordered), unions of intervals, relations, matrices, and text.
 """
 
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .evaluate import NeedsInteger, TooLarge, Unsupported, close, evaluate
+from .arithmetic import NeedsInteger, TooLarge, Unsupported, close, evaluate
 from .latex import clean, match_group
 
 _OPEN = {"(": ")", "[": "]", "⦃": "⦄", "{": "}"}
