@@ -1,7 +1,7 @@
 """Rule `score`: extract and check answers, write per-problem rows and metrics."""
 import json
 
-from cotdistill.evaluate import score
+from cotdistill.scoring import score
 from cotdistill.io import read_jsonl, write_json, write_jsonl
 from cotdistill.logs import to_log
 

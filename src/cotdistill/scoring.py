@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from .answers import check, extract
+from .stats import wilson
 
 
 def score(run: str, problems: list[dict], generations: list[dict]) -> tuple[list[dict], dict]:
-    """Eval rows (id, run, dataset, prompt, response, pred, gold, correct) and accuracy metrics."""
+    """Eval rows (id, run, dataset, prompt, response, pred, gold, correct) and accuracy metrics (``accuracy_metrics``)."""
     by_id = {g["id"]: g for g in generations}
     missing = [p["id"] for p in problems if p["id"] not in by_id]
     if missing:
@@ -20,12 +21,13 @@ def score(run: str, problems: list[dict], generations: list[dict]) -> tuple[list
             {"id": p["id"], "run": run, "dataset": p["dataset"], "prompt": g["prompt"], "response": g["response"],
              "pred": pred, "gold": p["answer"], "correct": ok, "reason": reason}
         )
+    return rows, {"run": run, "dataset": problems[0]["dataset"] if problems else None, **accuracy_metrics(rows)}
+
+
+def accuracy_metrics(rows: list[dict]) -> dict:
+    """n, k (correct), accuracy with its 95 % Wilson interval, and the share of responses without an answer."""
     n = len(rows)
-    metrics = {
-        "run": run,
-        "dataset": problems[0]["dataset"] if problems else None,
-        "n": n,
-        "accuracy": sum(r["correct"] for r in rows) / n if n else 0.0,
-        "no_answer": sum(r["pred"] is None for r in rows) / n if n else 0.0,
-    }
-    return rows, metrics
+    k = sum(bool(r["correct"]) for r in rows)
+    low, high = wilson(k, n)
+    return {"n": n, "k": k, "accuracy": k / n if n else 0.0, "ci_low": low, "ci_high": high,
+            "no_answer": sum(r["pred"] is None for r in rows) / n if n else 0.0}
