@@ -1,0 +1,156 @@
+"""FAIR's protocol as the reference code runs it (zhuochunli/Learn-from-Committee), pure functions.
+
+- ``feedback_messages``: one teacher's feedback on one mistake of the student: the question, the
+  student's wrong response and ``Hint: The correct answer should be {gold}`` (every teacher's is kept).
+- ``rationale_messages``: the bare question — no gold answer, no student attempt.
+- ``review_messages``: another teacher's rationale to score 1–5, with the hint (``hint=False`` drops it:
+  our option ``review_hint: false``, not the reference).
+- ``parse_review_score`` / ``accepted``: the reference's score parser and its acceptance rule (the mean
+  of the valid scores is > 3).
+- ``form_pairs``: per mistake, (accepted rationale, teacher feedback) pairs — one random pair per mistake
+  as the reference does (``pairing: sample``), or every combination (``pairing: all``).
+- ``pair_rows``: the two chat examples of a pair, as the paired trainer (``fair_train``) reads them.
+
+The prompt texts are data in ``prompts/fair.yaml``. docs/fidelity.md lists the differences from the
+reference.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from functools import lru_cache
+from itertools import product
+from pathlib import Path
+
+import yaml
+
+from ..prompts import core_prompt
+
+PROMPTS_FILE = Path(__file__).resolve().parents[3] / "prompts" / "fair.yaml"
+PAIRINGS = ("sample", "all")
+REFERENCE_SEED = 731  # data.py / train.py seed_run default
+
+
+@lru_cache(maxsize=None)
+def prompts(path: str | None = None) -> dict:
+    with open(path or PROMPTS_FILE, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _user(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+def gold(problem: dict) -> str:
+    """The hint's answer: the problem's final answer (the reference's SVAMP/StrategyQA/LogiQA hint; for
+    GSM8K it passed the whole reference solution to the teachers, see docs/fidelity.md)."""
+    return str(problem["answer"]).strip()
+
+
+def feedback_messages(problem: dict, attempt: str) -> list[dict]:
+    text = prompts()["feedback"].format(question=core_prompt(problem), attempt=(attempt or "").strip(), gold=gold(problem))
+    return _user(text)
+
+
+def rationale_messages(problem: dict) -> list[dict]:
+    return _user(prompts()["rationale"].format(question=core_prompt(problem)))
+
+
+def review_messages(problem: dict, rationale: str, *, hint: bool = True) -> list[dict]:
+    template = prompts()["review" if hint else "review_no_hint"]
+    return _user(template.format(question=core_prompt(problem), rationale=(rationale or "").strip(), gold=gold(problem)))
+
+
+# --- scores ------------------------------------------------------------------------------------------
+
+_BRACKETS = re.compile(r"\[(.*?)\]")  # the reference's [[](.*?)[]]: non-greedy, within one line
+_NUMBER = re.compile(r"[0-9]+")
+
+
+def parse_review_score(text: str | None) -> int | None:
+    """The reference's ``check_score``: the last ``[...]``; ``[4/5]`` → 4 (the integer before the slash);
+    otherwise the last run of digits inside it; no brackets → the last run of digits in the text.
+    Anything unparsable, or outside 1–5, is an invalid score (None)."""
+    text = text or ""
+    try:
+        found = _BRACKETS.findall(text)
+        if found:
+            inner = found[-1]
+            score = int(inner.split("/")[0]) if "/" in inner else int(_NUMBER.findall(inner)[-1])
+        else:
+            score = int(_NUMBER.findall(text)[-1])
+    except (ValueError, IndexError):
+        return None
+    return score if 0 < score < 6 else None
+
+
+def accepted(scores, threshold: float = 3.0) -> bool:
+    """Kept when at least one score is valid and the mean of the valid ones is > ``threshold``."""
+    valid = [s for s in scores if s is not None and 0 < s < 6]
+    return bool(valid) and sum(valid) / len(valid) > threshold
+
+
+# --- pairs -------------------------------------------------------------------------------------------
+
+def form_pairs(mistakes: list[dict], feedback: list[dict], rationales: list[dict], *, pairing: str = "sample",
+               seed: int = REFERENCE_SEED, teacher: str | None = None) -> list[dict]:
+    """(rationale, feedback) pairs per mistake.
+
+    ``mistakes``: ``{id, attempt}`` rows (the student's wrong responses); ``feedback``: ``{id, teacher,
+    response}`` rows; ``rationales``: ``{id, teacher, response}`` rows that passed the caller's filter
+    (peer review for FAIR, none for the unfiltered baseline). ``teacher`` limits both to one teacher (the
+    single-teacher baselines). ``sample`` draws one feedback and one rationale per mistake with a seeded
+    RNG (the reference's ``random.choice`` after ``seed_run(731)``); ``all`` takes every combination.
+    A mistake without a usable feedback or rationale gives no pair (the reference skips it too).
+    """
+    if pairing not in PAIRINGS:
+        raise ValueError(f"pairing: must be one of {', '.join(PAIRINGS)}, got {pairing!r}")
+
+    def usable(rows):
+        out: dict[str, list[dict]] = {}
+        for r in rows:
+            if (teacher is None or r["teacher"] == teacher) and (r.get("response") or "").strip() and r.get("finish_reason", "stop") == "stop":
+                out.setdefault(r["id"], []).append(r)
+        for v in out.values():
+            v.sort(key=lambda r: r["teacher"])
+        return out
+
+    fb, rat = usable(feedback), usable(rationales)
+    rng = random.Random(seed)
+    pairs = []
+    for m in mistakes:
+        fbs, rats = fb.get(m["id"], []), rat.get(m["id"], [])
+        if not fbs or not rats:
+            continue
+        chosen = [(rng.choice(fbs), rng.choice(rats))] if pairing == "sample" else list(product(fbs, rats))
+        for f, r in chosen:
+            pairs.append({"id": m["id"], "attempt": m["attempt"], "feedback_teacher": f["teacher"], "feedback": f["response"].strip(),
+                          "rationale_teacher": r["teacher"], "rationale": r["response"].strip()})
+    return pairs
+
+
+def feedback_instruction(problem: dict, attempt: str) -> str:
+    """What the student reads in a feedback example: the reference's training instruction and, below it,
+    the question, its own wrong answer and the hint (data.py keeps the hint in the student's input)."""
+    p = prompts()
+    body = p["train_feedback_input"].format(question=core_prompt(problem), attempt=(attempt or "").strip(), gold=gold(problem))
+    return f"{p['train_feedback_instruction']}\n{body}"
+
+
+def pair_rows(problems: list[dict], pairs: list[dict]) -> list[dict]:
+    """Each pair as two chat examples: ``feedback`` (instruction above → the teacher's feedback) and
+    ``rationale`` (the problem's core prompt, exactly what the student sees at evaluation → the rationale)."""
+    by_id = {p["id"]: p for p in problems}
+    rows = []
+    for i, pr in enumerate(pairs):
+        p = by_id.get(pr["id"])
+        if p is None:
+            continue
+        rows.append({
+            "id": f"{pr['id']}#{i}",
+            "feedback": {"messages": _user(feedback_instruction(p, pr["attempt"])) + [{"role": "assistant", "content": pr["feedback"]}]},
+            "rationale": {"messages": _user(core_prompt(p)) + [{"role": "assistant", "content": pr["rationale"]}]},
+            "teachers": [pr["feedback_teacher"], pr["rationale_teacher"]],
+        })
+    return rows
