@@ -30,6 +30,10 @@ _MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix|array)\}(?:\{[^{}]*\})?(.*?)\\en
 _CONNECTIVE = re.compile(r"\s(?:and|or)\s|\\text\s*and|\\quad\b", re.I)
 _INT_POINTS = (1, 2, 3, 4, 5, 6)
 _NAME = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z, ]*\))?|\\[a-zA-Z]+")
+_CALL = re.compile(r"[a-zA-Z]\w*\([^()]*\)")  # f(2), P(A)
+_PROSE = re.compile(r"[A-Za-z]+(?:[\s,.'-]+[A-Za-z]+)+")  # "New York", "A then B": words, not a product
+_FUNC_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "max", "min", "gcd", "lcm", "mod"}
+_REL_POINTS = (1, 2, 3, 4, 5)
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Node:
     close: str = ""
     op: str = ""
     integer: bool = False  # an expr that must be sampled at integer points (sums, n!, binomials)
+    label: "Node | None" = None  # a labelled value ``x = 3``, ``\\frac{AB}{CD} = \\sqrt2``: a rel that reads as its value
 
 
 _OPEN, _CLOSE = "([{⦃", ")]}⦄"
@@ -97,14 +102,17 @@ def _enclosed(s: str) -> str | None:
 
 def parse(s: str, depth: int = 0) -> Node:
     """Structure of a cleaned answer string."""
-    s = s.strip().strip(",;.")
+    s = re.sub(r"^[\s,;]+|^\.(?!\d)|[\s,;.]+$", "", s)  # keep the dot of ".25"
     if depth > 20:
         raise Unsupported("too deeply nested")
     s = re.sub(r"^[(\[]\s*(\\begin\{.*\\end\{\w+\})\s*[)\]]$", r"\1", s, flags=re.S)
     m = _MATRIX.fullmatch(s)
-    if m:
-        rows = [r for r in m.group(2).split("⏎") if r.strip()]
-        return Node("matrix", items=[[parse(c, depth + 1) for c in r.split("&")] for r in rows])
+    if m and "\\begin{" not in m.group(2):  # one matrix, not "A + B" read as one
+        return _matrix_node(m, depth)
+    if _MATRIX.search(s):
+        arith = _matrix_arithmetic(s, depth)
+        if arith is not None:
+            return arith
     s = re.sub(r"^[a-zA-Z]\s*\\in\s*", "", s)
     if s == "\\emptyset":
         return Node("set")
@@ -115,6 +123,9 @@ def parse(s: str, depth: int = 0) -> Node:
     if not _THOUSANDS.fullmatch(s):
         parts = [p for p in split_top(s, ",;") if p.strip()]
         if len(parts) > 1:
+            labelled = _labelled_solutions(s, parts, depth)
+            if labelled is not None:
+                return labelled
             return Node("set", items=_expand_pm([parse(p, depth + 1) for p in parts]))
     op = _enclosed(s)
     if op in ("(", "[") and s[-1] in ")]":
@@ -129,6 +140,77 @@ def parse(s: str, depth: int = 0) -> Node:
     if rel is not None:
         return rel
     return _leaf(s)
+
+
+def _matrix_node(m: re.Match, depth: int) -> Node:
+    rows = [r for r in m.group(2).split("⏎") if r.strip()]
+    return Node("matrix", items=[[parse(c, depth + 1) for c in r.split("&")] for r in rows])
+
+
+def _matrix_arithmetic(s: str, depth: int) -> Node | None:
+    """``A + B``, ``A - B``, ``2A``, ``\\frac12 A``, ``A B``, ``A \\cdot B`` of numeric matrices, evaluated
+    to one matrix node (None when ``s`` is anything else)."""
+    mats: list[list[list]] = []
+
+    def hold(m: re.Match) -> str:
+        node = _matrix_node(m, depth)
+        if any(c.kind != "num" for r in node.items for c in r) or len({len(r) for r in node.items}) != 1:
+            raise Unsupported("matrix entries")
+        mats.append([[c.value for c in r] for r in node.items])
+        return f" ⟦{len(mats) - 1}⟧ "
+
+    try:
+        text = _MATRIX.sub(hold, s)
+        terms, start, sign = [], 0, 1
+        cuts = [(i, c) for i, c in _top_level(text, "+-")] + [(len(text), "+")]
+        total = None
+        for i, c in cuts:
+            chunk = text[start:i].strip()
+            start = i + 1
+            if not chunk:
+                if i < len(text):
+                    sign = -sign if c == "-" else sign
+                continue
+            terms.append((sign, chunk))
+            sign = -1 if c == "-" else 1
+        for sgn, chunk in terms:
+            value = _matrix_product(chunk, mats)
+            value = _scale(value, sgn)
+            total = value if total is None else _add(total, value)
+    except (Unsupported, ArithmeticError, TypeError, ValueError, IndexError):
+        return None
+    if not isinstance(total, list):
+        return None
+    return Node("matrix", items=[[Node("num", text=str(v), value=v) for v in r] for r in total])
+
+
+def _matrix_product(chunk: str, mats: list) -> object:
+    acc: object = Fraction(1)
+    for piece in re.split(r"(⟦\d+⟧)", chunk):
+        piece = piece.strip().strip("*").strip()
+        if not piece:
+            continue
+        m = re.fullmatch(r"⟦(\d+)⟧", piece)
+        acc = _mul(acc, mats[int(m.group(1))] if m else evaluate(piece))
+    return acc
+
+
+def _scale(m, k):
+    return [[k * v for v in r] for r in m] if isinstance(m, list) else k * m
+
+
+def _add(a, b):
+    if not (isinstance(a, list) and isinstance(b, list)) or [len(r) for r in a] != [len(r) for r in b]:
+        raise Unsupported("matrix sum of different shapes")
+    return [[x + y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
+
+
+def _mul(a, b):
+    if not isinstance(a, list) or not isinstance(b, list):
+        return _scale(b, a) if not isinstance(a, list) else _scale(a, b)
+    if len(a[0]) != len(b):
+        raise Unsupported("matrix product of mismatched shapes")
+    return [[sum((a[i][k] * b[k][j] for k in range(len(b))), Fraction(0)) for j in range(len(b[0]))] for i in range(len(a))]
 
 
 def _expand_pm(items: list[Node]) -> list[Node]:
@@ -153,19 +235,81 @@ def _relation(s: str, depth: int) -> Node | None:
         return Node("text", text=s)
     i, op = cut[0]
     lhs, rhs = s[:i].strip(), s[i + 1 :].strip()
-    if op == "=" and _NAME.fullmatch(lhs):
+    if op == "=" and _names(lhs):  # (x, y) = (1, 2)
         return parse(rhs, depth + 1)
-    if op == "=" and _NAME.fullmatch(rhs) and not _NAME.fullmatch(lhs):
-        return parse(lhs, depth + 1)
     if op in _FLIP:
         lhs, rhs, op = rhs, lhs, _FLIP[op]
-    return Node("rel", items=[parse(lhs, depth + 1), parse(rhs, depth + 1)], op=op)
+    node = Node("rel", items=[parse(lhs, depth + 1), parse(rhs, depth + 1)], op=op)
+    if op == "=":
+        node.label = _label_value(lhs, node.items[1]) or _label_value(rhs, node.items[0], bare_name_only=True)
+    return node
+
+
+def _names(s: str) -> bool:
+    """``(x, y)``: a tuple of names (what a labelled tuple of values is assigned to)."""
+    return _enclosed(s) == "(" and len(split_top(s[1:-1], ",")) > 1 and all(
+        _NAME.fullmatch(p.strip()) for p in split_top(s[1:-1], ",")
+    )
+
+
+def _label_value(label: str, value: Node, bare_name_only: bool = False) -> Node | None:
+    """The value a relation ``label = value`` names: ``x = 3``, ``a_n = 2n+1``, and, with a constant
+    value, one-term labels without digits or a call: ``\\frac{AB}{CD} = \\sqrt2``, ``f(2) = 7``."""
+    if _NAME.fullmatch(label):
+        return value
+    if bare_name_only or value.kind not in ("num", "huge"):
+        return None
+    if len(list(_top_level(label, "+-"))) or not label:
+        return None
+    return value if (not re.search(r"\d", label) or _CALL.fullmatch(label)) else None
+
+
+def _assignment(part: str) -> tuple[str, str] | None:
+    cut = list(_top_level(part, "".join(_REL)))
+    if len(cut) == 1 and cut[0][1] == "=":
+        name, value = part[: cut[0][0]].strip(), part[cut[0][0] + 1 :].strip()
+        if _NAME.fullmatch(name) and value:
+            return name, value
+    return None
+
+
+def _base(name: str) -> str:
+    return re.sub(r"_\{?\w+\}?$", "", name)
+
+
+def _labelled_solutions(s: str, parts: list[str], depth: int) -> Node | None:
+    """``x=-3, y=2`` -> the tuple (-3, 2) (names in order); ``a=1,b=2; a=3,b=4`` -> a set of tuples;
+    ``x_1=1, x_2=2`` or ``x=1, x=2`` (one name) stay a set of values (None here)."""
+    pairs = [_assignment(p) for p in parts]
+    if any(p is None for p in pairs) or len({_base(n) for n, _ in pairs}) == 1:
+        return None
+    groups = [g for g in (split_top(x, ",") for x in split_top(s, ";")) if any(p.strip() for p in g)]
+    if len(groups) == 1:  # commas only: a new group starts where the first name comes again
+        first, groups, cur = pairs[0][0], [], []
+        for part, (name, _) in zip(parts, pairs):
+            if name == first and cur:
+                groups.append(cur)
+                cur = []
+            cur.append(part)
+        groups.append(cur)
+    tuples = []
+    for g in groups:
+        named = [_assignment(p) for p in g if p.strip()]
+        if any(x is None for x in named) or len({n for n, _ in named}) != len(named):
+            return None
+        named.sort(key=lambda x: x[0])
+        items = [parse(v, depth + 1) for _, v in named]
+        tuples.append(Node("seq", items=items, open="(", close=")") if len(items) > 1 else items[0])
+    return tuples[0] if len(tuples) == 1 else Node("set", items=tuples)
 
 
 def _chain(s: str, cut: list, depth: int) -> Node | None:
     """``2 ≤ x < 5`` (or ``5 > x ≥ 2``) as the interval ``[2, 5)``."""
     (i, o1), (j, o2) = cut
     lo, name, hi = s[:i].strip(), s[i + 1 : j].strip(), s[j + 1 :].strip()
+    neg = re.fullmatch(r"-\s*(.+)", name)
+    if neg and _NAME.fullmatch(neg.group(1)) and lo and hi:  # -3 < -x < 2  <=>  -2 < x < 3
+        lo, name, hi, o1, o2 = f"-({hi})", neg.group(1), f"-({lo})", o2, o1
     if not (lo and hi and _NAME.fullmatch(name)):
         return None
     if o1 in _FLIP and o2 in _FLIP:
@@ -195,6 +339,8 @@ def _as_interval(n: Node) -> Node | None:
 
 def _leaf(s: str) -> Node:
     s = s.strip()
+    if _PROSE.fullmatch(s) and any(len(w) > 1 and w.lower() not in _FUNC_WORDS for w in re.findall(r"[A-Za-z]+", s)):
+        return Node("text", text=s)  # "man bites dog" is words in an order, not the product m*a*n*...
     if s.startswith("\\pm"):
         s = "±" + s[3:]
     num = s
@@ -277,7 +423,18 @@ def _expr_equal(a: Node, b: Node) -> bool | None:
         return None
 
 
+def _distinct(items: list[Node]) -> list[Node]:
+    """A set's items without repeats: ``\\boxed{15\\frac{39}{40}}`` or ``\\boxed{\\frac{639}{40}}`` is one value."""
+    out: list[Node] = []
+    for it in items:
+        if not any(compare(it, o) for o in out):
+            out.append(it)
+    return out
+
+
 def _unordered(xs: list[Node], ys: list[Node], scales) -> bool | None:
+    if len(xs) != len(ys):
+        xs, ys = _distinct(xs), _distinct(ys)
     if len(xs) != len(ys):
         return False
     left = list(ys)
@@ -295,8 +452,50 @@ def _unordered(xs: list[Node], ys: list[Node], scales) -> bool | None:
     return True
 
 
+def _relation_equal(a: Node, b: Node) -> bool | None:
+    """``lhs op rhs`` relations of scalars as ``f = lhs - rhs``: the same relation when
+    ``f_a = c * f_b`` at every sample point for one constant c (c > 0 for an inequality, c != 0 for
+    ``=``/``≠``): ``y > 3`` vs ``-y < -3``, ``2x + 4y = 8`` vs ``x + 2y = 4``."""
+    if a.op != b.op or any(n.kind not in ("num", "expr") for n in a.items + b.items):
+        return None
+    integers = any(n.integer for n in a.items + b.items)
+
+    def f(rel: Node, point: int) -> complex:
+        lhs, rhs = (n.value if n.kind == "num" else evaluate(n.text, point, integers) for n in rel.items)
+        return complex(lhs - rhs)
+
+    try:
+        ratio = None
+        for point in _REL_POINTS:
+            fa, fb = f(a, point), f(b, point)
+            if abs(fb) < 1e-12 or abs(fa) < 1e-12:
+                if abs(fb) < 1e-12 and abs(fa) < 1e-12:
+                    continue
+                return False
+            r = fa / fb
+            if ratio is None:
+                ratio = r
+            elif not close(r, ratio, rel=1e-8):
+                return False
+    except (Unsupported, RecursionError, ArithmeticError, TypeError, ValueError, OverflowError):
+        return None
+    if ratio is None:
+        return True  # identically 0 = 0 at every point
+    if abs(ratio.imag) > 1e-9 * abs(ratio):
+        return False
+    return ratio.real > 0 if a.op in ("<", "≤") else True
+
+
 def compare(a: Node, b: Node, scales=(1,)) -> bool | None:
     """True/False when the structures decide, None when only a symbolic check can."""
+    if a.label is not None and b.kind != "rel":
+        return compare(a.label, b, scales)
+    if b.label is not None and a.kind != "rel":
+        return compare(a, b.label, scales)
+    if a.kind == "set" and 1 < len(a.items) <= 20 and b.kind != "set":
+        a = Node("set", items=_distinct(a.items))
+    if b.kind == "set" and 1 < len(b.items) <= 20 and a.kind != "set":
+        b = Node("set", items=_distinct(b.items))
     if a.kind == "set" and len(a.items) == 1:
         return compare(a.items[0], b, scales)
     if b.kind == "set" and len(b.items) == 1:
@@ -336,9 +535,16 @@ def compare(a: Node, b: Node, scales=(1,)) -> bool | None:
         return _unordered(a.items, b.items, scales)
     if a.kind == "rel":
         same = a.op == b.op and _all(compare(x, y) for x, y in zip(a.items, b.items))
-        if same or a.op not in ("=", "≠"):
-            return same
-        return _all(compare(x, y) for x, y in zip(a.items, reversed(b.items)))
+        if not same and a.op in ("=", "≠"):
+            same = _all(compare(x, y) for x, y in zip(a.items, reversed(b.items)))
+        if same:
+            return True
+        scaled = _relation_equal(a, b)
+        if scaled is not None:
+            same = scaled
+        if not same and a.label is not None and b.label is not None:  # x = 5 vs y = 5
+            return compare(a.label, b.label, scales)
+        return same
     if a.kind == "matrix":
         if [len(r) for r in a.items] != [len(r) for r in b.items]:
             return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .latex import clean, last_boxed
+from .latex import boxed_answers, clean, last_boxed, unwrap_commands
 
 MAX_RESPONSE_CHARS = 20_000  # only the tail of a longer response is searched
 
@@ -60,7 +60,8 @@ def _looks_short(text: str) -> bool:
     if len(text) > 200:
         return False
     plain = _MATH_SPAN.sub(" ", text)
-    words = sum(w.lower() not in ("and", "or") for w in _WORDS.findall(re.sub(r"\\[a-zA-Z]+", " ", plain)))
+    plain = re.sub(r"\\(?:begin|end)\{\w+\*?\}|\\[a-zA-Z]+", " ", plain)  # \begin{pmatrix} is no word
+    words = sum(w.lower() not in ("and", "or") for w in _WORDS.findall(plain))
     return words <= (1 if plain != text else 2)
 
 
@@ -70,9 +71,9 @@ def _last_number(text: str) -> str | None:
 
 
 def _math_answer(text: str, answer_type: str) -> str | None:
-    boxed = last_boxed(text)
-    if boxed is not None:
-        return boxed
+    boxes = boxed_answers(text)
+    if boxes:
+        return ", ".join(boxes)  # "\\boxed{3} and \\boxed{-4}": one answer, a set
     m = list(_HASHES.finditer(text))
     if m:
         return m[-1].group(1).strip()
@@ -147,8 +148,12 @@ def _option_by_value(text: str, choices: dict | None) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+_OPEN_B, _CLOSE_B = r"[\(\[\{]", r"[\)\]\}]"  # a label in any bracket: (C) [C] {C}
+
+
 def _choice(text: str, choices: dict | None) -> str | None:
     labels = _labels(choices)
+    text = unwrap_commands(text)  # \text{B}, \textbf{(E)}
     boxed = last_boxed(text)
     if boxed is not None:
         lab = _label_in(boxed, labels) if len(boxed) < 200 else None
@@ -156,12 +161,15 @@ def _choice(text: str, choices: dict | None) -> str | None:
             lab = _label_in(boxed, labels, lowercase_ok=True)
         return lab or _option_by_text(boxed, choices) or _option_by_value(boxed, choices)
     stripped = text.strip()
-    m = re.fullmatch(r"\(?([A-Za-z])\)?[.)]?", stripped)
+    m = re.fullmatch(rf"{_OPEN_B}?\s*([A-Za-z])\s*{_CLOSE_B}?[.)]?", stripped)
     if m:
         return _label_in(m.group(1), labels, lowercase_ok=True)
     alt = "|".join(re.escape(x) for x in labels)
     for span in _phrase_spans(text):
         head = span[:60]
+        if re.match(r"\s*not\b", head, re.I):  # "the answer is not B; it is C"
+            continue
+        head = re.sub(rf"{_OPEN_B}\s*({alt})\s*{_CLOSE_B}", r"(\1)", head, flags=re.I)
         lab = _option_by_text(_first_sentence(span), choices, exact=True)
         if lab:
             return lab
@@ -173,9 +181,13 @@ def _choice(text: str, choices: dict | None) -> str | None:
         lab = _option_by_text(_first_sentence(span), choices)
         if lab:
             return lab
-    m = list(re.finditer(rf"(?<![A-Za-z\\])\(?({alt})\)?\s+is\s+(?:the\s+)?(?:correct|right|best)", text))
+    m = list(re.finditer(rf"(?<![A-Za-z\\']){_OPEN_B}?({alt}){_CLOSE_B}?\s+is\s+(?:the\s+)?(?:correct|right|best|answer)", text))
     if m:
         return m[-1].group(1)
+    # a label ending the response: "..., so it must be D." / "I would pick (a)."
+    m = re.search(rf"(?<![A-Za-z\\'])(?:{_OPEN_B}({alt}){_CLOSE_B}|({alt}))\s*[.!]?\s*$", stripped, re.I)
+    if m and (m.group(2) is None or m.group(2).isupper() or re.search(r"\b(?:is|be|pick|choose|select|option|choice)\s+\S+\s*$", stripped, re.I)):
+        return _label_in(m.group(1) or m.group(2), labels, lowercase_ok=True)
     m = list(re.finditer(rf"(?:option|choice)[\s:]*\(?({alt})\)?(?![A-Za-z])", text, re.I))
     if m:
         return _label_in(m[-1].group(1), labels, lowercase_ok=True)
@@ -240,9 +252,9 @@ def infer_answer_type(gold: str) -> str:
         return "yesno"
     if low in ("entailment", "neutral", "contradiction"):
         return "nli"
-    if re.fullmatch(r"\(?[A-J]\)?", c.strip()):
-        return "choice"
-    if re.fullmatch(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+", c.replace(" ", "")):
+    if re.fullmatch(r"\(?[A-J]\)?|\(?[a-d]\)|[a-d]|\(?[A-J]\)\s+[^()=]{1,80}", c.strip()):
+        return "choice"  # C, (c), "(A) Paris"
+    if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?|-?\.\d+", c):
         return "number"
     if re.search(r"[\\^_{}=<>≤≥/]|\d", c) or len(c) <= 3:
         return "latex"

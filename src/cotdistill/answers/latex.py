@@ -34,21 +34,45 @@ def match_group(s: str, i: int, open_: str = "{", close: str = "}") -> int:
     return n
 
 
-def last_boxed(s: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces; unclosed runs to the end)."""
-    matches = list(_BOX.finditer(s))
-    for m in reversed(matches):
+def _boxes(s: str):
+    """(start, end, content) of each non-empty ``\\boxed{...}`` / ``\\fbox{...}``, last first."""
+    for m in reversed(list(_BOX.finditer(s))):
         i = m.end()
         if i < len(s) and s[i] == "{":
             j = match_group(s, i)
             inner = s[i + 1 : j - 1] if j <= len(s) and s[j - 1 : j] == "}" else s[i + 1 :]
             if inner.strip():
-                return inner.strip()
+                yield m.start(), j, inner.strip()
         else:  # \boxed 5
             tok = re.match(r"[^\s$]+", s[i:])
             if tok:
-                return tok.group(0)
-    return None
+                yield m.start(), i + tok.end(), tok.group(0)
+
+
+def last_boxed(s: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces; unclosed runs to the end)."""
+    return next((inner for _, _, inner in _boxes(s)), None)
+
+
+# what may stand between two boxes of one answer: "\\boxed{3} and \\boxed{-4}", "$\\boxed{1}$, $x_2 = \\boxed{2}$"
+_BOX_GAP = re.compile(
+    r"[\s$,;]*(?:(?:and|or|\\text\s*\{\s*(?:and|or)\s*\}|\\q?quad)[\s$,;]*)?"
+    r"(?:\\\(|\\\[)?\s*(?:[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*)?"
+)
+
+
+def boxed_answers(s: str) -> list[str]:
+    """The last box and the boxes just before it that are joined to it only by commas, "and"/"or"
+    or a ``x_2 =`` label: several answers written as several boxes. Distinct contents only."""
+    out: list[str] = []
+    start = None
+    for i, j, inner in _boxes(s):
+        if start is not None and not _BOX_GAP.fullmatch(s[j:start].replace("\\)", " ").replace("\\]", " ")):
+            break
+        if inner not in out:
+            out.insert(0, inner)
+        start = i
+    return out
 
 
 _UNWRAP_CMDS = (
@@ -58,6 +82,13 @@ _UNWRAP_CMDS = (
 _UNWRAP = re.compile(r"\\(" + "|".join(_UNWRAP_CMDS) + r")\s*\{")
 _SPACING = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\(?:displaystyle|textstyle|left|right|bigl?|bigr?|Bigl?|Bigr?|middle|limits|nolimits)(?![a-zA-Z])|~")
 _THIN_THOUSANDS = re.compile(r"(?<=\d)\\[,!: ]\s*(?=\d{3}(?:\\[,!: ]|(?!\d)))")  # 1\,000\,000
+# 12 500 / 1 234 567: a space (or thin/no-break space) between groups of three digits
+_SPACE_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?![\d.,]|\s*[/^]|\s\d)")
+# a unit in \text{}/\textbf{} after a number: 12\text{ cm}^2, 45\,\text{km/h} (not \text{ and })
+_TEXT_UNIT = re.compile(
+    r"(?<=[\d}])\s*(?:\\[,;: ]|~)?\s*\\(?:text|textbf|textrm|mathrm|mbox)\s*\{\s*"
+    r"(?!(?:and|or)\s*\})[a-zA-Z][a-zA-Z./ ]{0,20}\}(?:\s*\^\s*\{?\d\}?)?"
+)
 _OPNAME = re.compile(r"\\(?:operatorname|mathrm|text)\s*\{\s*(lcm|gcd|max|min)\s*\}")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])|\^\{\s*\\text\{\s*o\s*\}\s*\}")
 _REPL = [
@@ -112,6 +143,7 @@ def clean(s: str) -> tuple[str, bool]:
     s = s[:MAX_ANSWER_CHARS].replace("\\\\", " ⏎ ")  # matrix row separator
     s = _OPNAME.sub(r"\\\1", s)  # \operatorname{lcm} -> \lcm
     s = _THIN_THOUSANDS.sub("", s)  # 1\,000 -> 1000
+    s = _TEXT_UNIT.sub(" ", s)
     s = unwrap_commands(s)
     s = _DEGREES.sub(" ", s)
     for pat, rep in _REPL:
@@ -120,5 +152,6 @@ def clean(s: str) -> tuple[str, bool]:
     percent = "%" in s
     s = s.replace("%", " ")
     s = re.sub(r"\s+", " ", s).strip()
-    s = s.strip(" .;:")
+    s = _SPACE_THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group(0)), s)
+    s = re.sub(r"^[;:]+|^\.(?!\d)|[\s.;:]+$", "", s).strip()  # keep the dot of ".25"
     return s, percent
