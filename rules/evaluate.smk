@@ -35,9 +35,9 @@ rule generate:
     conda:
         "../envs/llamafactory.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} {params.python} {params.script} {input.checkpoint} {input.problems} {output}"
-        " --template {params.template} --max-new-tokens {params.max_new_tokens} --batch-size {params.batch_size}"
-        " > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.python:q} {params.script:q} {input.checkpoint:q} {input.problems:q} {output:q}"
+        " --template {params.template:q} --max-new-tokens {params.max_new_tokens:q} --batch-size {params.batch_size:q}"
+        " > {log:q} 2>&1"
 
 
 rule prompt_ids:
@@ -56,7 +56,7 @@ rule prompt_ids:
     conda:
         "../envs/llamafactory.yaml"
     shell:
-        "{params.python} {params.script} {input.checkpoint} {input.problems} {output} --template {params.template} > {log} 2>&1"
+        "{params.python:q} {params.script:q} {input.checkpoint:q} {input.problems:q} {output:q} --template {params.template:q} > {log:q} 2>&1"
 
 
 rule generate_vllm:
@@ -80,8 +80,8 @@ rule generate_vllm:
     conda:
         "../envs/vllm.yaml"
     shell:
-        "{params.python} {params.script} {input.checkpoint} {input.prompts} {output}"
-        " --max-new-tokens {params.max_new_tokens} --llm-kwargs '{params.llm_kwargs}' > {log} 2>&1"
+        "{params.python:q} {params.script:q} {input.checkpoint:q} {input.prompts:q} {output:q}"
+        " --max-new-tokens {params.max_new_tokens:q} --llm-kwargs {params.llm_kwargs:q} > {log:q} 2>&1"
 
 
 rule score:

@@ -14,7 +14,7 @@ rule build_student:
     conda:
         "../envs/llamafactory.yaml"
     shell:
-        "{params.python} {params.script} {input.problems} {output} '{params.init}' > {log} 2>&1"
+        "{params.python:q} {params.script:q} {input.problems:q} {output:q} {params.init:q} > {log:q} 2>&1"
 
 
 rule lf_config:
@@ -69,4 +69,4 @@ rule train:
     conda:
         lambda wc: "../envs/llamafactory-deepspeed.yaml" if student_cfg(wc).get("distributed", {}).get("strategy") == "deepspeed" else "../envs/llamafactory.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} {params.python} {params.script} {input.config} {output} {params.work_dir} '{params.distributed}' > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.python:q} {params.script:q} {input.config:q} {output:q} {params.work_dir:q} {params.distributed:q} > {log:q} 2>&1"
