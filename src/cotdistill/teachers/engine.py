@@ -38,8 +38,11 @@ def request_params(backend, request: Request) -> dict:
 
 
 def redact(text: str, secret: str | None) -> str:
-    text = text[:ERROR_CHARS]
-    return text.replace(secret, "[REDACTED]") if secret else text
+    """The secret replaced first, then the message cut to ERROR_CHARS (cutting first could leave the
+    prefix of a key that straddles the cut)."""
+    if secret:
+        text = text.replace(secret, "[REDACTED]")
+    return text[:ERROR_CHARS]
 
 
 def estimate_tokens(messages: list[dict], params: dict) -> int:
