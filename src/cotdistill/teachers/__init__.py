@@ -5,6 +5,8 @@
 
 Backends (``teachers.<name>.kind``): ``offline`` (built in, rule-based), ``openai`` (the official SDK;
 ``base_url`` for any compatible server), ``gemini`` (google-genai), ``hf`` (a local transformers model).
+``batch: true`` sends an openai/gemini teacher's uncached requests through the provider's batch API
+(``batch.py``: resumable, at batch prices); ``BatchPending`` is raised when ``batch_wait`` says not to wait.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 
 from .base import Completion, Request
+from .batch import BatchPending
 from .config import TeacherConfig
 
 
@@ -23,10 +26,18 @@ def make_backend(name: str, cfg: dict):
 
         return OfflineTeacher(name, cfg)
     config = TeacherConfig.from_dict(name, cfg)
+    if kind == "openai" and config.batch:
+        from .batch_openai import OpenAIBatch
+
+        return OpenAIBatch(config)
     if kind == "openai":
         from .openai_chat import OpenAIChat
 
         return OpenAIChat(config)
+    if kind == "gemini" and config.batch:
+        from .batch_gemini import GeminiBatch
+
+        return GeminiBatch(config)
     if kind == "gemini":
         from .gemini import GeminiChat
 
@@ -74,4 +85,4 @@ def run_requests(
     return out, summary
 
 
-__all__ = ["Completion", "Request", "TeacherConfig", "check_credentials", "make_backend", "run_requests"]
+__all__ = ["BatchPending", "Completion", "Request", "TeacherConfig", "check_credentials", "make_backend", "run_requests"]

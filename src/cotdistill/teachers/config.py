@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, fields
 
 KINDS = ("offline", "openai", "gemini", "hf")
 GENERATION_KEYS = ("max_tokens", "temperature", "top_p", "seed", "stop", "extra_body")
+PRICE_KEYS = ("prompt_per_mtok", "completion_per_mtok", "batch_prompt_per_mtok", "batch_completion_per_mtok")
+BATCH_DISCOUNT = 0.5  # OpenAI's Batch API and Gemini's batch mode both bill half the online price
 
 
 @dataclass
@@ -32,9 +34,16 @@ class TeacherConfig:
     max_retries: int = field(default=6, metadata={"help": "retries after the first attempt (429, 5xx, timeouts, resets)"})
     retry_initial_s: float = field(default=1.0, metadata={"help": "first back-off delay; doubles each retry, with jitter"})
     retry_max_s: float = field(default=60.0, metadata={"help": "longest back-off delay (Retry-After may ask for more, up to 600 s)"})
-    price: dict | None = field(default=None, metadata={"help": "{prompt_per_mtok, completion_per_mtok} in USD"})
+    price: dict | None = field(default=None, metadata={"help": "{prompt_per_mtok, completion_per_mtok, batch_prompt_per_mtok, batch_completion_per_mtok} in USD"})
     extra_body: dict | None = field(default=None, metadata={"help": "extra request fields passed through (reasoning_effort, ...)"})
     batch_size: int = field(default=8, metadata={"help": "hf: prompts per generate() call"})
+    batch: bool = field(default=False, metadata={"help": "openai/gemini: send uncached requests through the provider's batch API"})
+    batch_wait: bool | float = field(default=True, metadata={"help": "true: poll until done; false: submit and stop; N: poll up to N seconds"})
+    batch_max_requests: int | None = field(default=None, metadata={"help": "requests per batch (default: openai 50000, gemini 10000)"})
+    batch_max_bytes: int | None = field(default=None, metadata={"help": "bytes per batch (default: openai 190 MB of JSONL, gemini 19 MB inlined)"})
+    batch_poll_s: float = field(default=30.0, metadata={"help": "first delay between status polls; grows 1.5x a poll"})
+    batch_poll_max_s: float = field(default=300.0, metadata={"help": "longest delay between status polls"})
+    batch_rounds: int = field(default=3, metadata={"help": "submissions per request at most (expired, failed or per-request 5xx/429)"})
     device: str = field(default="auto", metadata={"help": "hf: cpu | cuda | cuda:0 | auto"})
     dtype: str = field(default="auto", metadata={"help": "hf: auto | float32 | bfloat16 | float16"})
 
@@ -63,9 +72,19 @@ class TeacherConfig:
         if self.max_retries < 0:
             raise ValueError(f"{where}.max_retries: must be >= 0")
         if self.price is not None:
-            bad = set(self.price) - {"prompt_per_mtok", "completion_per_mtok"}
+            bad = set(self.price) - set(PRICE_KEYS)
             if bad:
-                raise ValueError(f"{where}.price.{sorted(bad)[0]}: unknown (use prompt_per_mtok, completion_per_mtok)")
+                raise ValueError(f"{where}.price.{sorted(bad)[0]}: unknown (use {', '.join(PRICE_KEYS)})")
+        if self.batch and self.kind not in ("openai", "gemini"):
+            raise ValueError(f"{where}.batch: batch APIs exist for kind openai and gemini, not {self.kind!r}")
+        if not isinstance(self.batch_wait, bool) and not (isinstance(self.batch_wait, (int, float)) and self.batch_wait >= 0):
+            raise ValueError(f"{where}.batch_wait: true, false or a number of seconds >= 0")
+        for key in ("batch_max_requests", "batch_max_bytes", "batch_rounds"):
+            if getattr(self, key) is not None and int(getattr(self, key)) < 1:
+                raise ValueError(f"{where}.{key}: must be >= 1")
+        for key in ("batch_poll_s", "batch_poll_max_s"):
+            if getattr(self, key) <= 0:
+                raise ValueError(f"{where}.{key}: must be > 0")
 
     def generation_params(self) -> dict:
         """The generation parameters the provider sees (and the cache key hashes); unset ones left out."""
@@ -75,8 +94,11 @@ class TeacherConfig:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """USD for one answer: online prices, or for a batch teacher ``batch_*`` prices (default: half)."""
         if not self.price:
             return 0.0
-        p = self.price.get("prompt_per_mtok", 0.0) * prompt_tokens
-        c = self.price.get("completion_per_mtok", 0.0) * completion_tokens
-        return (p + c) / 1e6
+        rates = []
+        for kind in ("prompt", "completion"):
+            online = self.price.get(f"{kind}_per_mtok", 0.0)
+            rates.append(self.price.get(f"batch_{kind}_per_mtok", online * BATCH_DISCOUNT) if self.batch else online)
+        return (rates[0] * prompt_tokens + rates[1] * completion_tokens) / 1e6

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tqdm import tqdm
 
 from .base import Completion, Request
+from .batch import BatchRun
 from .cache import ResponseCache, cache_key
 from .limits import RateLimiter
 
@@ -74,12 +75,16 @@ class Stage:
         self.bar = tqdm(total=total, desc=desc or self.cfg.name, unit="req", file=sys.stderr,
                         mininterval=0.5 if sys.stderr.isatty() else 10.0, disable=total == 0)
 
-    def store(self, key: str, c: Completion) -> None:
+    def store(self, key: str, c: Completion, count: bool = True) -> None:
         c.cache_key = key
         c.cost_usd = self.cfg.cost(c.prompt_tokens, c.completion_tokens)
         if self.cache is not None and c.finish_reason in CACHED_FINISH:
             self.cache.put(key, self.backend.provider, self.backend.model, _record(c))
-        self.bar.update(1)
+        if count:
+            self.bar.update(1)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secret)
 
     # --- async backends (openai, gemini) ----------------------------------------------------------
     async def run_async(self, todo: list[tuple[str, Request, dict]]) -> dict[str, Completion]:
@@ -182,6 +187,8 @@ def run_stage(backend, requests: list[Request], *, cache_dir: str | None, desc: 
     """The engine behind ``run_requests`` for cacheable backends."""
     t0 = time.perf_counter()
     cfg = backend.config
+    if getattr(cfg, "batch", False) and not cache_dir:
+        raise RuntimeError(f"teachers.{cfg.name}.batch: batch mode needs the response cache (no cache_dir given)")
     params = [request_params(backend, r) for r in requests]
     keys = [cache_key(backend.provider, backend.base_url, backend.model, r.messages, p, r.sample)
             for r, p in zip(requests, params)]
@@ -194,8 +201,11 @@ def run_stage(backend, requests: list[Request], *, cache_dir: str | None, desc: 
                 seen.add(key)
                 todo.append((key, r, p))
         stage = Stage(backend, cache, len(todo), desc)
+        batch = BatchRun(stage, cache_dir) if getattr(cfg, "batch", False) else None
         try:
-            if todo and hasattr(backend, "acomplete"):
+            if todo and batch is not None:
+                fresh = batch.run(todo)
+            elif todo and hasattr(backend, "acomplete"):
                 fresh = _run_coroutine(stage.run_async(todo))
             elif todo:
                 fresh = stage.run_batches(todo)
@@ -241,6 +251,8 @@ def run_stage(backend, requests: list[Request], *, cache_dir: str | None, desc: 
         "cost_usd_total": round(sum(c.cost_usd for c in out), 6),
         "wall_s": round(time.perf_counter() - t0, 3),
     }
+    if batch is not None:  # cost above is at batch prices (price.batch_*, default half the online price)
+        summary["batch"] = {**batch.counts, "price": "batch"}
     log.info("teacher %s%s: %s", cfg.name, f" ({desc})" if desc else "", summary_line(summary))
     return out, summary
 

@@ -25,10 +25,54 @@ def to_contents(messages: list[dict]) -> tuple[str | None, list[dict]]:
     return system, contents
 
 
+def generation_config(params: dict, system: str | None):
+    """The SDK's GenerateContentConfig for the engine's generation params (and the system instruction)."""
+    from google.genai import types
+
+    stop = params.get("stop")
+    return types.GenerateContentConfig(
+        system_instruction=system,
+        temperature=params.get("temperature"),
+        top_p=params.get("top_p"),
+        max_output_tokens=params.get("max_tokens"),
+        seed=params.get("seed"),
+        stop_sequences=[stop] if isinstance(stop, str) else stop,
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        **(params.get("extra_body") or {}),
+    )
+
+
+def parse_response(resp) -> Completion:
+    """A GenerateContentResponse as a Completion (thought parts as the reasoning trace)."""
+    if not resp.candidates:
+        reason = getattr(resp.prompt_feedback, "block_reason", None)
+        if reason:
+            return Completion(text="", finish_reason="empty", error=f"prompt blocked: {reason}")
+        raise MalformedResponse("response has no candidates")
+    cand = resp.candidates[0]
+    parts = (cand.content.parts if cand.content else None) or []
+    text = "".join(p.text for p in parts if p.text and not p.thought)
+    thoughts = "".join(p.text for p in parts if p.text and p.thought) or None
+    usage = resp.usage_metadata
+    completion_tokens = (getattr(usage, "candidates_token_count", 0) or 0) + (
+        getattr(usage, "thoughts_token_count", 0) or 0
+    )
+    reason = str(getattr(cand.finish_reason, "value", cand.finish_reason) or "")
+    finish = "length" if reason == "MAX_TOKENS" else ("empty" if not text.strip() else "stop")
+    return Completion(
+        text=text,
+        finish_reason=finish,
+        prompt_tokens=getattr(usage, "prompt_token_count", 0) or 0,
+        completion_tokens=completion_tokens,
+        reasoning=thoughts,
+    )
+
+
 class GeminiChat(RemoteBackend):
     provider = "gemini"
 
-    async def start(self) -> None:
+    def make_client(self):
+        """A google-genai client on ``base_url`` (v1beta) with the SDK's own retries off."""
         from google import genai
         from google.genai import types
 
@@ -38,50 +82,20 @@ class GeminiChat(RemoteBackend):
             timeout=int(self.config.timeout_s * 1000),
             retry_options=types.HttpRetryOptions(attempts=1),
         )
-        self.client = genai.Client(api_key=self.config.api_key() or "none", http_options=http)
+        return genai.Client(api_key=self.config.api_key() or "none", http_options=http)
+
+    async def start(self) -> None:
+        self.client = self.make_client()
 
     async def aclose(self) -> None:
         if self.client is not None:
             await self.client.aio.aclose()
 
     async def acomplete(self, messages: list[dict], params: dict) -> Completion:
-        from google.genai import types
-
         system, contents = to_contents(messages)
-        stop = params.get("stop")
-        config = types.GenerateContentConfig(
-            system_instruction=system,
-            temperature=params.get("temperature"),
-            top_p=params.get("top_p"),
-            max_output_tokens=params.get("max_tokens"),
-            seed=params.get("seed"),
-            stop_sequences=[stop] if isinstance(stop, str) else stop,
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-            **(params.get("extra_body") or {}),
-        )
-        resp = await self.client.aio.models.generate_content(model=self.model, contents=contents, config=config)
-        if not resp.candidates:
-            reason = getattr(resp.prompt_feedback, "block_reason", None)
-            if reason:
-                return Completion(text="", finish_reason="empty", error=f"prompt blocked: {reason}")
-            raise MalformedResponse("response has no candidates")
-        cand = resp.candidates[0]
-        parts = (cand.content.parts if cand.content else None) or []
-        text = "".join(p.text for p in parts if p.text and not p.thought)
-        thoughts = "".join(p.text for p in parts if p.text and p.thought) or None
-        usage = resp.usage_metadata
-        completion_tokens = (getattr(usage, "candidates_token_count", 0) or 0) + (
-            getattr(usage, "thoughts_token_count", 0) or 0
-        )
-        reason = str(getattr(cand.finish_reason, "value", cand.finish_reason) or "")
-        finish = "length" if reason == "MAX_TOKENS" else ("empty" if not text.strip() else "stop")
-        return Completion(
-            text=text,
-            finish_reason=finish,
-            prompt_tokens=getattr(usage, "prompt_token_count", 0) or 0,
-            completion_tokens=completion_tokens,
-            reasoning=thoughts,
-        )
+        resp = await self.client.aio.models.generate_content(model=self.model, contents=contents,
+                                                             config=generation_config(params, system))
+        return parse_response(resp)
 
     def status(self, exc: BaseException) -> int | None:
         from google.genai import errors
