@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -15,8 +16,8 @@ import pytest
 from cotdistill.answers import check, check_answers_cli, equivalent, extract, infer_answer_type, judge
 from cotdistill.answers.symbolic import symbolic_equal
 
-BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
-CASES = BENCH / "answer_equivalence" / "cases.jsonl"
+BENCH = os.environ.get("COTDISTILL_BENCHMARKS")  # shared development cases: answer_equivalence/cases.jsonl
+CASES = Path(BENCH or ".") / "answer_equivalence" / "cases.jsonl"
 AGREEMENT_FLOOR = 1.0  # 43/43 on the shared cases; raise, never lower
 
 
@@ -175,7 +176,7 @@ def test_symbolic_fallback_decides_what_the_fast_path_cannot(pred, gold, expecte
 @pytest.mark.timeout(120)
 def test_symbolic_timeout_returns_false_and_the_worker_restarts():
     pred, gold = r"\sum_{n=1}^{\infty} \frac{1}{n^2}", r"\frac{\pi^2}{6}"
-    assert symbolic_equal(pred, gold, timeout_s=0.02) == (False, "symbolic timeout after 0.02s")
+    assert symbolic_equal(pred, gold, timeout_s=0.02) == (False, "undecided: symbolic timeout after 0.02s")
     assert symbolic_equal(pred, gold, timeout_s=60) == (True, "symbolic (math-verify)")
 
 
@@ -241,6 +242,8 @@ def test_checks_run_in_threads():
 
 
 def _shared_cases():
+    if not BENCH:
+        pytest.skip("COTDISTILL_BENCHMARKS is not set (a folder with answer_equivalence/cases.jsonl)")
     if not CASES.exists():
         pytest.skip(f"{CASES} absent")
     return [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
@@ -272,7 +275,7 @@ def test_cli_command_infers_types_and_summarises(tmp_path):
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["answer_type"] for x in lines[:3]] == ["number", "latex", "nli"]
     assert [x["verdict"] for x in lines[:3]] == [True, True, False]
-    assert lines[3] == {"cases": 3, "agree": 3, "agreement": 1.0}
+    assert lines[3] == {"cases": 3, "agree": 3, "agreement": 1.0, "false_accepts": 0, "false_rejects": 0, "undecided": 0}
 
 
 def test_cli_writes_verdicts_and_summary(tmp_path, capsys):
@@ -288,7 +291,7 @@ def test_cli_writes_verdicts_and_summary(tmp_path, capsys):
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["verdict"] for x in lines[:3]] == [True, False, False]
     assert lines[1]["answer_type"] == "choice" and lines[2]["answer_type"] == "yesno"
-    assert lines[3] == {"cases": 2, "agree": 1, "agreement": 0.5}
+    assert lines[3] == {"cases": 2, "agree": 1, "agreement": 0.5, "false_accepts": 0, "false_rejects": 1, "undecided": 0}
     assert check_answers_cli(str(cases), "-") == 0
     assert len(capsys.readouterr().out.splitlines()) == 4
     bad = tmp_path / "bad.jsonl"

@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check-answers", help="judge (gold, pred) cases from a JSONL file")
     p.add_argument("cases", help="JSONL with gold, pred and optional answer_type, equivalent")
     p.add_argument("--out", default="-", help="output JSONL (default: stdout)")
+    p.add_argument("--by", choices=["kind", "answer_type", "source"],
+                   help="also count false accepts / false rejects / undecided per group (table on stderr)")
 
     p = sub.add_parser("prepare-dataset", help="convert a dataset file to the problem schema")
     p.add_argument("name", help="dataset format name, e.g. gsm8k, svamp, math500, aqua")
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-answers":
         from .answers import check_answers_cli
 
-        return check_answers_cli(args.cases, args.out)
+        return check_answers_cli(args.cases, args.out, args.by)
     if args.command == "prepare-dataset":
         from .data.benchmarks import prepare_dataset_cli
 

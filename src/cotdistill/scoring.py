@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .answers import check, extract
+from .answers import check, extract, is_undecided
 from .stats import wilson
 
 
@@ -19,7 +19,7 @@ def score(run: str, problems: list[dict], generations: list[dict]) -> tuple[list
         ok, reason = check(pred, p["answer"], p["answer_type"])
         rows.append(
             {"id": p["id"], "run": run, "dataset": p["dataset"], "prompt": g["prompt"], "response": g["response"],
-             "pred": pred, "gold": p["answer"], "correct": ok, "reason": reason}
+             "pred": pred, "gold": p["answer"], "correct": ok, "reason": reason, "undecided": is_undecided(reason)}
         )
     return rows, {"run": run, "dataset": problems[0]["dataset"] if problems else None, **accuracy_metrics(rows)}
 
@@ -30,4 +30,5 @@ def accuracy_metrics(rows: list[dict]) -> dict:
     k = sum(bool(r["correct"]) for r in rows)
     low, high = wilson(k, n)
     return {"n": n, "k": k, "accuracy": k / n if n else 0.0, "ci_low": low, "ci_high": high,
-            "no_answer": sum(r["pred"] is None for r in rows) / n if n else 0.0}
+            "no_answer": sum(r["pred"] is None for r in rows) / n if n else 0.0,
+            "undecided": sum(bool(r.get("undecided")) for r in rows)}  # symbolic check timed out: not correct, not judged wrong

@@ -1,7 +1,9 @@
 """The slow path: math-verify (sympy) in a persistent worker process with a wall-clock timeout.
 
 No signals: the caller may be any thread or a worker process. A request that runs past its
-deadline kills the worker (a fresh one starts on the next request) and reads as not equivalent.
+deadline kills the worker (a fresh one starts on the next request); its reason starts with
+``undecided`` (as does a worker that cannot start or answer): the verdict is False, but callers
+report and count it as undecided, not as a wrong answer (``is_undecided``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ _lock = threading.Lock()
 _proc: subprocess.Popen | None = None
 _owner_pid: int | None = None
 _buf = b""
+UNDECIDED = "undecided"
+
+
+def is_undecided(reason: str) -> bool:
+    """Whether a verdict's reason says the symbolic check could not decide (timeout, dead worker)."""
+    return str(reason).startswith(UNDECIDED)
 
 
 def _wrap(s: str) -> str:
@@ -113,24 +121,25 @@ def _ensure() -> bool:
 
 
 def symbolic_equal(pred: str, gold: str, timeout_s: float | None = None) -> tuple[bool, str]:
-    """(verdict, reason) from math-verify in the worker; False on timeout or failure."""
+    """(verdict, reason) from math-verify in the worker; False on timeout or failure, with a reason
+    that ``is_undecided``."""
     timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
     with _lock:
         try:
             if not _ensure():
-                return False, "symbolic worker failed to start"
+                return False, f"{UNDECIDED}: symbolic worker failed to start"
             _proc.stdin.write((json.dumps({"pred": pred, "gold": gold}) + "\n").encode())
             _proc.stdin.flush()
             line = _read_line(time.monotonic() + timeout_s)
         except (OSError, ValueError) as e:
             _kill()
-            return False, f"symbolic worker error: {e}"
+            return False, f"{UNDECIDED}: symbolic worker error: {e}"
         if line is None:
             _kill()
-            return False, f"symbolic timeout after {timeout_s:g}s"
+            return False, f"{UNDECIDED}: symbolic timeout after {timeout_s:g}s"
         try:
             res = json.loads(line)
             return bool(res["ok"]), res["why"]
         except (ValueError, KeyError):
             _kill()
-            return False, "symbolic worker sent garbage"
+            return False, f"{UNDECIDED}: symbolic worker sent garbage"
