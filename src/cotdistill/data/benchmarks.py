@@ -84,7 +84,10 @@ def convert_rows(rows, fmt: str, dataset: str, split: str, on_bad_row: str = "er
                 raise row
             if any(row.get(k) not in vals for k, vals in wanted.items()):
                 continue
-            fields = convert(row)
+            try:
+                fields = convert(row)
+            except (TypeError, AttributeError, KeyError, IndexError) as exc:  # a field of an unexpected type
+                raise BadRow(f"a field has an unexpected type or shape ({type(exc).__name__}: {exc})") from None
         except BadRow as exc:
             if on_bad_row == "error":
                 raise ValueError(f"{where}: {exc} (set {_key(label, 'on_bad_row')}: skip to skip such rows)") from None

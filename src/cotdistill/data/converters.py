@@ -18,7 +18,32 @@ NLI_LABELS = ("entailment", "neutral", "contradiction")
 
 
 class BadRow(ValueError):
-    """A source row that cannot be converted (missing field, unparsable gold)."""
+    """A source row that cannot be converted (missing field, wrongly typed field, unparsable gold)."""
+
+
+SCALARS = (str, int, float, Decimal)
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", tuple: "a list", bool: "a boolean"}.get(type(value), type(value).__name__)
+
+
+def _scalar(value, what: str):
+    """``value`` if it is a string or a number (not a boolean, list or object), else BadRow."""
+    if isinstance(value, bool) or not isinstance(value, SCALARS):
+        raise BadRow(f"{what} is {_kind(value)}, not text or a number")
+    return value
+
+
+def _str(value, what: str, required: bool = True, numbers: bool = False) -> str | None:
+    """``value`` as text: a string (or, with ``numbers``, a number), else BadRow naming the field."""
+    if value is None and not required:
+        return None
+    if numbers:
+        return str(_scalar(value, what))
+    if not isinstance(value, str):
+        raise BadRow(f"{what} is {_kind(value)}, not text")
+    return value
 
 
 # ---------------------------------------------------------------- gold parsing helpers
@@ -26,7 +51,7 @@ class BadRow(ValueError):
 
 def normalize_number(text) -> str:
     """'1,234' -> '1234', '51.0' -> '51', '$3.50' -> '3.5'; raise BadRow if not a plain number."""
-    s = str(text).strip().replace(",", "").replace("$", "").replace(" ", "").rstrip(".")
+    s = str(_scalar(text, "gold answer")).strip().replace(",", "").replace("$", "").replace(" ", "").rstrip(".")
     try:
         d = Decimal(s)
     except InvalidOperation:
@@ -73,6 +98,11 @@ def _get(row: dict, *keys, required: bool = True):
     return None
 
 
+def _text(row: dict, *keys, required: bool = True) -> str | None:
+    """``_get`` for a text field: a list or object there is a bad row, not a stringified value."""
+    return _str(_get(row, *keys, required=required), f"field {' / '.join(keys)}", required=False)
+
+
 def _choices(raw) -> tuple[dict, dict]:
     """Normalise options to ``{'label': [A..], 'text': [...]}``; also return original->letter map.
 
@@ -80,6 +110,8 @@ def _choices(raw) -> tuple[dict, dict]:
     plain ``['x', ...]``. Numeric labels ('1'..'4', as in some ARC rows) become letters.
     """
     if isinstance(raw, dict) and "text" in raw:
+        if not isinstance(raw["text"], (list, tuple)) or not isinstance(raw.get("label") or [], (list, tuple)):
+            raise BadRow(f"choices {raw!r} are not a list of options")
         texts = list(raw["text"])
         labels = list(raw.get("label") or LETTERS[: len(texts)])
     elif isinstance(raw, (list, tuple)) and raw and all(isinstance(c, dict) for c in raw):
@@ -88,7 +120,7 @@ def _choices(raw) -> tuple[dict, dict]:
     elif isinstance(raw, (list, tuple)) and raw:
         texts, labels = [], []
         for i, opt in enumerate(raw):
-            m = re.match(r"^\s*\(?([A-Z])\s*[).:]\s*(.*)$", str(opt), flags=re.S)
+            m = re.match(r"^\s*\(?([A-Z])\s*[).:]\s*(.*)$", str(_scalar(opt, "an option")), flags=re.S)
             if m:
                 labels.append(m.group(1))
                 texts.append(m.group(2).strip())
@@ -99,6 +131,8 @@ def _choices(raw) -> tuple[dict, dict]:
         raise BadRow(f"choices {raw!r} are not a list of options")
     if len(texts) != len(labels) or any(t is None for t in texts) or any(lb is None for lb in labels):
         raise BadRow("choices have missing labels or texts")
+    for value in (*texts, *labels):
+        _scalar(value, "an option's label or text")
     labels = [str(lb).strip() for lb in labels]
     if len(set(labels)) != len(labels):
         raise BadRow(f"duplicate choice labels {labels}")
@@ -109,7 +143,7 @@ def _choices(raw) -> tuple[dict, dict]:
 
 def _choice_gold(key, mapping: dict, choices: dict) -> str:
     """The gold letter for answer key ``key`` (a label, or an int index into the options)."""
-    if isinstance(key, bool):
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
         raise BadRow(f"answer key {key!r} is not an option label")
     if isinstance(key, int):
         if not 0 <= key < len(choices["label"]):
@@ -123,10 +157,13 @@ def _choice_gold(key, mapping: dict, choices: dict) -> str:
 
 def _result(question, answer, answer_type, *, choices=None, context=None, solution=None,
             meta=None, native_id=None) -> dict:
-    if not str(question).strip():
+    question = _str(question, "the question")
+    context = _str(context, "the context", required=False)
+    solution = _str(solution, "the solution", required=False)
+    if not question.strip():
         raise BadRow("empty question")
     return {
-        "question": str(question).strip(),
+        "question": question.strip(),
         "answer": answer,
         "answer_type": answer_type,
         "choices": choices,
@@ -142,8 +179,8 @@ def _result(question, answer, answer_type, *, choices=None, context=None, soluti
 
 def gsm8k(row: dict) -> dict:
     """GSM8K release / openai/gsm8k: answer is '<solution>\\n#### <number>'."""
-    question = _get(row, "question")
-    full = str(_get(row, "answer"))
+    question = _text(row, "question")
+    full = _text(row, "answer")
     if "####" not in full:
         raise BadRow("answer has no '#### <number>' line")
     body, _, gold = full.rpartition("####")
@@ -153,9 +190,9 @@ def gsm8k(row: dict) -> dict:
 
 def svamp(row: dict) -> dict:
     """SVAMP.json release / ChilleD/SVAMP: Body + Question, numeric Answer, Equation kept in meta."""
-    question = _get(row, "question_concat", required=False)
+    question = _text(row, "question_concat", required=False)
     if question is None:
-        question = f"{str(_get(row, 'Body')).strip()} {str(_get(row, 'Question')).strip()}"
+        question = f"{_text(row, 'Body').strip()} {_text(row, 'Question').strip()}"
     meta = {k.lower(): row[k] for k in ("Equation", "Type") if row.get(k) not in (None, "")}
     return _result(question, normalize_number(_get(row, "Answer")), "number", meta=meta,
                    native_id=row.get("ID"))
@@ -163,14 +200,14 @@ def svamp(row: dict) -> dict:
 
 def competition_math(row: dict) -> dict:
     """MATH, MATH-500, NuminaMath-CoT: gold is the ``answer`` field or the solution's last \\boxed{}."""
-    solution = row.get("solution")
-    gold = row.get("answer")
+    solution = _str(row.get("solution"), "field solution", required=False)
+    gold = _str(row.get("answer"), "field answer", required=False, numbers=True)
     if gold in (None, ""):
         gold = last_boxed(solution or "")
     if gold in (None, ""):
         raise BadRow("no 'answer' field and no \\boxed{} in the solution")
     meta = {k: row[k] for k in ("level", "subject", "type", "source") if row.get(k) not in (None, "")}
-    return _result(_get(row, "problem", "question"), str(gold).strip(), "latex",
+    return _result(_text(row, "problem", "question"), gold.strip(), "latex",
                    solution=solution or None, meta=meta, native_id=row.get("unique_id"))
 
 
@@ -194,14 +231,16 @@ def mmlu_pro(row: dict) -> dict:
 
 def tabmwp(row: dict) -> dict:
     """TabMWP release (problems_*.json keyed by pid): table as context, free text or multi choice."""
-    table = _get(row, "table")
-    title = row.get("table_title")
+    table = _text(row, "table")
+    title = _str(row.get("table_title"), "field table_title", required=False)
     context = f"Table: {title}\n{table}" if title else f"Table:\n{table}"
-    answer = _get(row, "answer")
+    answer = _str(_get(row, "answer"), "field answer", numbers=True)
     meta = {k: row[k] for k in ("unit", "ques_type", "ans_type", "grade") if row.get(k) not in (None, "")}
     choices = None
     if row.get("choices"):
-        choices, _ = _choices([str(c) for c in row["choices"]])
+        if not isinstance(row["choices"], (list, tuple)):
+            raise BadRow(f"choices {row['choices']!r} are not a list of options")
+        choices, _ = _choices([_str(c, "an option", numbers=True) for c in row["choices"]])
         matches = [lb for lb, t in zip(choices["label"], choices["text"]) if t == str(answer).strip()]
         if len(matches) != 1:
             raise BadRow(f"answer {answer!r} is not exactly one of the choices {choices['text']}")
@@ -241,6 +280,8 @@ def strategyqa(row: dict) -> dict:
     """StrategyQA: BIG-bench task (input, target_scores, target) or the release/hub (question, answer bool)."""
     if "target_scores" in row:
         question = _get(row, "input")
+        if not isinstance(row["target_scores"], dict):
+            raise BadRow(f"target_scores is {_kind(row['target_scores'])}, not an object of option: score")
         yes = [k for k, v in row["target_scores"].items() if v == 1]
         if len(yes) != 1 or yes[0].strip().lower() not in ("yes", "no"):
             raise BadRow(f"target_scores {row['target_scores']!r} do not mark exactly one of Yes/No")
@@ -250,7 +291,7 @@ def strategyqa(row: dict) -> dict:
     else:
         question = _get(row, "question")
         raw = _get(row, "answer")
-        value = str(raw).strip().lower()
+        value = str(raw if isinstance(raw, bool) else _scalar(raw, "field answer")).strip().lower()
         if raw is True or value in ("true", "yes"):
             gold = "yes"
         elif raw is False or value in ("false", "no"):
@@ -258,7 +299,9 @@ def strategyqa(row: dict) -> dict:
         else:
             raise BadRow(f"answer {raw!r} is not yes/no/true/false")
         facts = row.get("facts")
-        solution = (" ".join(facts) if isinstance(facts, list) else facts) or None
+        if isinstance(facts, list):
+            facts = " ".join(_str(f, "a fact") for f in facts)
+        solution = _str(facts, "field facts", required=False) or None
     return _result(question, gold, "yesno", solution=solution, native_id=row.get("qid"))
 
 
@@ -268,21 +311,23 @@ _NLI = {"0": 0, "1": 1, "2": 2, "e": 0, "n": 1, "c": 2, **{name: i for i, name i
 def anli(row: dict) -> dict:
     """ANLI: premise (or release 'context') + hypothesis; label e/n/c, 0/1/2 (hub) or a name."""
     raw = _get(row, "label")
-    key = str(raw).strip().lower()
+    key = str(_scalar(raw, "field label")).strip().lower()
     if isinstance(raw, bool) or key not in _NLI:
         raise BadRow(f"label {raw!r} is not an NLI label (entailment/neutral/contradiction, e/n/c, 0/1/2)")
     return _result(_get(row, "hypothesis"), NLI_LABELS[_NLI[key]], "nli",
-                   context=str(_get(row, "premise", "context")).strip(),
+                   context=_text(row, "premise", "context").strip(),
                    solution=row.get("reason") or None, native_id=row.get("uid"))
 
 
 def date_understanding(row: dict) -> dict:
     """BIG-bench date_understanding (input, target_scores) or BBH (input with 'Options:', target '(A)')."""
-    question = str(_get(row, "input"))
+    question = _text(row, "input")
     if "target_scores" in row:
         # BIG-bench lists the correct option first; a fixed, content-seeded shuffle keeps the gold
         # letter from always being (A) while giving the same order in every run.
         scores = row["target_scores"]
+        if not isinstance(scores, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in scores.values()):
+            raise BadRow(f"target_scores {scores!r} is not an object of option: 0/1 score")
         if sorted(scores.values()) != [0] * (len(scores) - 1) + [1]:
             raise BadRow(f"target_scores {scores!r} do not mark exactly one correct option")
         options = sorted(scores, key=lambda o: hashlib.sha1(f"{question}\x00{o}".encode()).hexdigest())
@@ -305,7 +350,7 @@ def logiqa(row: dict) -> dict:
         key = _get(row, "answer")
     gold = _choice_gold(key, mapping, choices)
     return _result(_get(row, "query", "question"), gold, "choice", choices=choices,
-                   context=str(_get(row, "context", "text")).strip())
+                   context=_text(row, "context", "text").strip())
 
 
 CONVERTERS = {
