@@ -1,7 +1,10 @@
 rule data:
-    """Problems of one dataset split in the common schema (generated, hub or local files)."""
+    """Problems of one dataset split in the common schema (generated, hub or local files), de-duplicated on
+    the normalised question within the split and against the splits that take precedence (test > train > dev);
+    the counts are in {split}.summary.json (cotdistill.data.dedup)."""
     output:
-        f"{R}/data/{{dataset}}/{{split}}.jsonl",
+        problems=f"{R}/data/{{dataset}}/{{split}}.jsonl",
+        summary=f"{R}/data/{{dataset}}/{{split}}.summary.json",
     params:
         dataset=lambda wc: canonical(config["datasets"][wc.dataset]),
     log:

@@ -1,27 +1,22 @@
-def runs_of(*methods):
-    """Run descriptions (plain dicts, so a change reruns the report) of the given methods, or all."""
-    runs = [
-        {**vars(run), "eval_sets": list(run.eval_sets)}
-        for run in RUNS
-        if not methods or run.method in methods
-    ]
-    return [run for run in runs if run_active(run)]  # rules/rounds.smk: rounds after an early stop drop out
+# The study's outputs for readers: the results table, every figure (one rule, dispatched through the
+# registry cotdistill.figures.FIGURES) and the provenance page; all marked for `snakemake --report`.
+from cotdistill import figures, seeds
 
 
-def metrics_of(*methods):
-    from cotdistill.report import metrics_path, run_rows
-
-    return sorted({metrics_path(R, row) for row in run_rows(runs_of(*methods))})
+def labelled_runs(*methods):
+    """runs_of (rules/common.smk) with seed replicates labelled (seed, seed_of) for the report."""
+    return [seeds.label(run, SEEDED) for run in runs_of(*methods)]
 
 
 rule table:
-    """results/tables/all.csv: one row per run × evaluation dataset × experiment."""
+    """results/tables/all.csv: one row per run × evaluation dataset × experiment, with n, k, the accuracy
+    and its 95% Wilson interval, and for seed replicates the mean over seeds and its interval."""
     input:
         lambda wc: metrics_of(),
     output:
-        f"{R}/tables/all.csv",
+        report(f"{R}/tables/all.csv", caption="../report/table.rst", category="Tables"),
     params:
-        runs=lambda wc: runs_of(),
+        runs=lambda wc: labelled_runs(),
         results_dir=R,
     log:
         f"{R}/logs/report/table.log",
@@ -31,97 +26,41 @@ rule table:
         "../scripts/table.py"
 
 
-rule figure_accuracy:
+rule figure:
+    """results/figures/{name}.png: one figure of cotdistill.figures.FIGURES, from the runs and files it names."""
     input:
-        lambda wc: metrics_of(),
+        unpack(lambda wc: figures.inputs(wc.name, labelled_runs(), R)),
     output:
-        f"{R}/figures/accuracy.png",
+        report(f"{R}/figures/{{name}}.png", caption="../report/figure.rst", category="Figures"),
     params:
-        runs=lambda wc: runs_of(),
+        runs=lambda wc: figures.runs_for(wc.name, labelled_runs()),
         results_dir=R,
-        plot="accuracy",
+        caption=lambda wc: figures.FIGURES[wc.name].caption,
+    wildcard_constraints:
+        name="|".join(figures.FIGURES),
     log:
-        f"{R}/logs/report/figure_accuracy.log",
+        f"{R}/logs/report/figure_{{name}}.log",
     conda:
         "../envs/pipeline.yaml"
     script:
         "../scripts/figure.py"
 
 
-rule figure_granularity:
+rule provenance:
+    """results/report/provenance.html: git commit, config (secrets redacted), package versions of each
+    environment, wall time per run and per job. Runs after the table and figures, whose jobs it records."""
     input:
-        metrics_of("factors"),
+        lambda wc: final_outputs(),
     output:
-        f"{R}/figures/granularity.png",
+        report(f"{R}/report/provenance.html", caption="../report/provenance.rst", category="Provenance"),
     params:
-        runs=runs_of("factors"),
+        runs=lambda wc: labelled_runs(),
         results_dir=R,
-        plot="granularity",
+        lf_python=LF_PY,
+        repo=workflow.basedir,
     log:
-        f"{R}/logs/report/figure_granularity.log",
+        f"{R}/logs/report/provenance.log",
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/figure.py"
-
-
-rule figure_format:
-    input:
-        metrics_of("factors"),
-    output:
-        f"{R}/figures/format.png",
-    params:
-        runs=runs_of("factors"),
-        results_dir=R,
-        plot="format",
-    log:
-        f"{R}/logs/report/figure_format.log",
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/figure.py"
-
-
-rule figure_teacher:
-    input:
-        metrics_of("factors"),
-    output:
-        f"{R}/figures/teacher.png",
-    params:
-        runs=runs_of("factors"),
-        results_dir=R,
-        plot="teacher",
-    log:
-        f"{R}/logs/report/figure_teacher.log",
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/figure.py"
-
-
-def multistyle_logs():
-    return sorted(
-        {
-            f"{R}/multistyle/{run.experiment}/{run.labels['teacher']}/{run.train_set}.enriched.jsonl"
-            for run in RUNS
-            if run.method == "multistyle"
-        }
-    )
-
-
-rule figure_styles:
-    input:
-        metrics=metrics_of("multistyle"),
-        logs=multistyle_logs(),
-    output:
-        f"{R}/figures/styles.png",
-    params:
-        runs=runs_of("multistyle"),
-        results_dir=R,
-        plot="styles",
-    log:
-        f"{R}/logs/report/figure_styles.log",
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/figure.py"
+        "../scripts/provenance.py"

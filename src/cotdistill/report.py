@@ -1,16 +1,25 @@
-"""The results table (one row per run × evaluation dataset × experiment) and the figures drawn from it."""
+"""The results table: one row per run × evaluation dataset × experiment, every accuracy with its interval.
+
+Each row carries ``n`` (problems), ``k`` (solved), ``accuracy`` and its 95 % Wilson interval
+(``ci_low``, ``ci_high``). Runs of an experiment with ``seeds: [..]`` (replicates of one student, see
+``cotdistill.seeds``) also carry ``seed``/``seed_of`` and, on every replicate's row, the mean over the
+seeds and its across-seed t interval (``n_seeds``, ``seed_mean``, ``seed_ci_low``, ``seed_ci_high``).
+:func:`cells` collapses replicates into one row per cell with the value and interval a figure draws.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from .io import read_json
+from .stats import seed_interval, wilson
 
-from .io import read_json  # noqa: E402
-
-COLUMNS = ["experiment", "method", "student", "teacher", "dataset", "train_set", "recipe", "granularity", "format", "style", "round", "n", "accuracy"]
+COLUMNS = ["experiment", "method", "student", "teacher", "dataset", "train_set", "recipe", "granularity", "format",
+           "style", "round", "seed", "n", "k", "accuracy", "ci_low", "ci_high", "n_seeds", "seed_mean", "seed_ci_low",
+           "seed_ci_high"]
+SEED_COLUMNS = ["n_seeds", "seed_mean", "seed_ci_low", "seed_ci_high"]
+# What identifies a cell across its seed replicates (the replicated student is `seed_of`).
+CELL = ["experiment", "seed_of", "train_set", "recipe", "dataset"]
 
 
 def run_rows(runs: list[dict]) -> list[dict]:
@@ -29,98 +38,53 @@ def metrics_path(results_dir: str, row: dict) -> str:
     return f"{results_dir}/eval/{row['student']}/{row['train_set']}/{row['recipe']}/{row['dataset']}.metrics.json"
 
 
+def accuracy_columns(metrics: dict) -> dict:
+    """n, k, accuracy and the Wilson interval of one metrics file (older files without ``k`` included)."""
+    n = int(metrics["n"])
+    k = int(metrics["k"]) if "k" in metrics else round(metrics["accuracy"] * n)
+    low, high = wilson(k, n)
+    return {"n": n, "k": k, "accuracy": metrics["accuracy"], "ci_low": low, "ci_high": high}
+
+
+def add_seed_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds and its across-seed interval on every replicate's row (NA for runs without seeds)."""
+    for col in SEED_COLUMNS:
+        df[col] = pd.NA
+    if "seed_of" not in df or df["seed_of"].isna().all():
+        return df
+    replicated = df[df["seed_of"].notna()]
+    for _, g in replicated.groupby(CELL, dropna=False):
+        mean, low, high = seed_interval(g["accuracy"].tolist())
+        df.loc[g.index, SEED_COLUMNS] = [len(g), mean, low, high]
+    for col in SEED_COLUMNS:
+        df[col] = df[col].astype("Int64" if col == "n_seeds" else "Float64")
+    return df
+
+
 def build_table(runs: list[dict], results_dir: str) -> pd.DataFrame:
     rows = []
     for row in run_rows(runs):
         metrics = read_json(metrics_path(results_dir, row))
-        rows.append({**{k: v for k, v in row.items() if k != "metrics"}, "n": metrics["n"], "accuracy": metrics["accuracy"]})
+        rows.append({**{k: v for k, v in row.items() if k != "metrics"}, **accuracy_columns(metrics)})
     df = pd.DataFrame(rows)
     for col in COLUMNS:
-        if col not in df:
+        if col not in df and col not in SEED_COLUMNS:
             df[col] = pd.NA
-    for col in ("granularity", "round"):
+    df = add_seed_columns(df)
+    for col in ("granularity", "round", "seed", "n", "k"):
         df[col] = df[col].astype("Int64")
     return df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
 
 
-def _finish(ax, title: str, out: str, *, ylabel: str = "accuracy on held-out test problems") -> None:
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(0, 1)
-    ax.grid(axis="y", alpha=0.3)
-    fig = ax.figure
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-
-
-def _text(value) -> str:
-    return "" if pd.isna(value) else str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _run_label(r) -> str:
-    """``experiment: recipe [iteration, variant]`` over ``who on dataset``; a loop run by a teacher (no
-    student, no recipe) is named by its model, its iteration and whether the gold answer stopped it."""
-    what = _text(r.recipe).rsplit(".", 1)[0]
-    if r.method == "summarize" and _text(r.round):
-        what = f"{what} iter {_text(r.round)} {_text(getattr(r, 'variant', ''))}".strip()
-    who = _text(r.student) or _text(getattr(r, "model", "")) or _text(r.teacher)
-    return f"{r.experiment}: {what}\n{who} on {r.dataset}"
-
-
-def plot_accuracy(df: pd.DataFrame, out: str) -> None:
-    """Every run's accuracy, grouped by experiment."""
-    df = df.sort_values(["experiment", "dataset", "recipe"])
-    labels = [_run_label(r) for r in df.itertuples()]
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(df)), 4.8))
-    ax.bar(range(len(df)), df["accuracy"], color=[f"C{i}" for i in pd.factorize(df["experiment"])[0]])
-    ax.set_xticks(range(len(df)), labels, rotation=60, ha="right", fontsize=7)
-    _finish(ax, "Student accuracy per run", out)
-
-
-def plot_granularity(df: pd.DataFrame, out: str) -> None:
-    """Accuracy against CoT granularity, a line per student (and format, teacher, dataset)."""
-    df = df.dropna(subset=["granularity"]).astype({"granularity": int})
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for key, g in df.groupby(["student", "format", "teacher", "dataset"]):
-        g = g.sort_values("granularity")
-        ax.plot(g["granularity"], g["accuracy"], marker="o", label="{} ({}, {}, {})".format(*key))
-    ax.set_xlabel("CoT granularity level (1 = one line … 6 = numbered steps + check)")
-    ax.set_xticks(range(1, 7))
-    ax.legend(fontsize=7)
-    _finish(ax, "Accuracy vs. CoT granularity", out)
-
-
-def _grouped_bars(df: pd.DataFrame, by: str, out: str, title: str, xlabel: str) -> None:
-    """Mean accuracy per value of ``by``, one bar series per student."""
-    table = df.groupby([by, "student"])["accuracy"].mean().unstack("student")
-    ax = table.plot.bar(figsize=(6.4, 4.4), rot=0)
-    ax.set_xlabel(xlabel)
-    ax.legend(title="student", fontsize=8)
-    _finish(ax, title, out)
-
-
-def plot_format(df: pd.DataFrame, out: str) -> None:
-    _grouped_bars(df.dropna(subset=["format"]), "format", out, "Accuracy by CoT format (mean over granularities)", "CoT format")
-
-
-def plot_teacher(df: pd.DataFrame, out: str) -> None:
-    _grouped_bars(df.dropna(subset=["teacher"]), "teacher", out, "Accuracy by teacher (mean over cells)", "teacher")
-
-
-def plot_styles(df: pd.DataFrame, teacher_style_accuracy: dict[str, float], out: str) -> None:
-    """Student accuracy per style recipe beside the teacher's per-style correctness."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.4))
-    s = df.groupby("style")["accuracy"].mean().sort_values()
-    left.barh(s.index, s.values, color="C0")
-    left.set_xlim(0, 1)
-    left.set_xlabel("student accuracy on held-out test problems")
-    left.set_title("Student trained on each style recipe")
-    t = pd.Series(teacher_style_accuracy).sort_values()
-    right.barh(t.index, t.values, color="C1")
-    right.set_xlim(0, 1)
-    right.set_xlabel("teacher correctness on training problems")
-    right.set_title("Teacher correctness per style")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+def cells(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell, with ``value``, ``low``, ``high`` to draw: the Wilson interval of a single run, or
+    for seed replicates the mean over seeds and its across-seed interval (``student`` = the replicated one)."""
+    df = df.copy()
+    single = df["seed_of"].isna() if "seed_of" in df else pd.Series(True, index=df.index)
+    out = df[single].assign(value=df["accuracy"], low=df["ci_low"], high=df["ci_high"])
+    if (~single).any():
+        reps = df[~single].drop_duplicates(CELL).copy()
+        reps["student"] = reps["seed_of"]
+        reps = reps.assign(value=reps["seed_mean"], low=reps["seed_ci_low"], high=reps["seed_ci_high"])
+        out = pd.concat([out, reps], ignore_index=True)
+    return out.astype({"value": float, "low": float, "high": float})

@@ -39,10 +39,13 @@ def generate_split(name: str, cfg: dict, split: str) -> list[dict]:
     except (KeyError, ValueError) as exc:
         raise ValueError(f"datasets.{name}.generator: reasoning-gym has no usable dataset {generator!r} ({exc})") from None
     problems = []
+    templates = getattr(ds, "task_indices", None)  # gsm_symbolic: the template each instance is drawn from
     for i, entry in enumerate(ds):
         meta = dict(entry.get("metadata", {}))
+        if templates is not None:
+            meta["template"] = f"{generator}:{templates[i]}"
         meta.pop("answer_cot", None)
-        meta = {k: v for k, v in meta.items() if k in ("expression", "num_terms", "num_digits", "variables", "difficulty")}
+        meta = {k: v for k, v in meta.items() if k in ("expression", "num_terms", "num_digits", "variables", "difficulty", "template")}
         meta = json.loads(json.dumps(meta, default=str))  # generators may hold Fractions
         problems.append(
             make_problem(

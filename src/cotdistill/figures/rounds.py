@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..report import _finish, plt
+from ..io import read_json
+from ..report import cells
+from .common import HELD_OUT, finish, plt, save, yerr
 
 
-def plot_undo_rounds(df: pd.DataFrame, out: str) -> None:
+def undo_rounds(df: pd.DataFrame, inputs: dict, out: str) -> None:
     """Accuracy by round, a line per chain; the one-shot baseline (same total epochs) as a dashed line."""
+    df = cells(df)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for i, (key, g) in enumerate(df.groupby(["experiment", "teacher", "student", "dataset"])):
         rounds = g.dropna(subset=["round"]).sort_values("round")
         color = f"C{i}"
-        ax.plot(rounds["round"].astype(int), rounds["accuracy"], marker="o", color=color, label="{1} → {2} on {3} ({0})".format(*key))
-        for acc in g.loc[g["style"] == "one-shot", "accuracy"]:
-            ax.axhline(acc, color=color, linestyle="--", label="one-shot, same total epochs")
+        ax.errorbar(rounds["round"].astype(int), rounds["value"], yerr=yerr(rounds), marker="o", capsize=3, color=color,
+                    label="{1} → {2} on {3} ({0})".format(*key))
+        for r in g[g["style"] == "one-shot"].itertuples():
+            ax.axhline(r.value, color=color, linestyle="--", label="one-shot, same total epochs")
+            ax.axhspan(r.low, r.high, color=color, alpha=0.08)
     ax.set_xlabel("round (0 = plain CoT distillation)")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize=7)
-    _finish(ax, "UNDO: accuracy by round", out)
+    finish(ax, "UNDO: accuracy by round", out)
 
 
 def fair_label(row) -> str:
@@ -30,25 +35,25 @@ def fair_label(row) -> str:
     return f"FAIR round {int(row.round)}"
 
 
-def plot_fair(df: pd.DataFrame, acceptance: dict[str, dict], out: str) -> None:
+def fair(df: pd.DataFrame, inputs: dict, out: str) -> None:
     """Bars per (experiment, student, dataset): each teacher alone, all pooled, FAIR rounds; peer review's
     precision (accepted vs pool) in the title."""
+    acceptance = {path: read_json(path) for path in inputs.get("acceptance", [])}
     order = {"single": 0, "pool": 1, "fair": 2}
+    df = cells(df)
     df = df.assign(_o=df["style"].map(order), _r=df["round"].fillna(0)).sort_values(["experiment", "student", "dataset", "_o", "_r", "teacher"])
     groups = list(df.groupby(["experiment", "student", "dataset"], sort=False))
     fig, axes = plt.subplots(1, len(groups), figsize=(max(6.4, 4.2 * len(groups)), 4.6), squeeze=False)
     for ax, (key, g) in zip(axes[0], groups):
         labels = [fair_label(r) for r in g.itertuples()]
-        ax.bar(range(len(g)), g["accuracy"], color=[f"C{order[s]}" for s in g["style"]])
+        ax.bar(range(len(g)), g["value"], yerr=yerr(g), capsize=2, color=[f"C{order[s]}" for s in g["style"]])
         ax.set_xticks(range(len(g)), labels, rotation=30, ha="right", fontsize=8)
         reports = [a for path, a in acceptance.items() if f"/fair/{key[0]}/{key[1]}/{key[2]}/" in path]
         acc = sum(a["accepted_correct"] for a in reports), sum(a["accepted"] for a in reports)
         pool = sum(a["correct"] for a in reports), sum(a["rationales"] for a in reports)
         note = f"\npeer review kept {acc[1]}/{pool[1]}: precision {acc[0] / max(acc[1], 1):.2f} vs pool {pool[0] / max(pool[1], 1):.2f}" if pool[1] else ""
         ax.set_title(f"{key[0]}: {key[1]} on {key[2]}{note}", fontsize=9)
-        ax.set_ylabel("accuracy on held-out test problems")
+        ax.set_ylabel(HELD_OUT)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save(fig, out)
