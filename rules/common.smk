@@ -17,6 +17,9 @@ from snakemake_interface_executor_plugins.settings import DeploymentMethod
 try:
     check_schema(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
     validate(config, schema="../schemas/config.schema.yaml")  # fills in the schema's defaults
+    from cotdistill import seeds
+
+    SEEDED = seeds.apply(config)  # experiments' seeds: [..] -> a student variant per training seed
     RUNS = expand_runs(config)
     for _name, _student in config["students"].items():
         distributed.settings(_student, _name)
