@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .latex import boxed_answers, clean, last_boxed, unwrap_commands
+from .latex import boxed_answers, clean, joins_answers, last_boxed, unwrap_commands
 
 MAX_RESPONSE_CHARS = 20_000  # only the tail of a longer response is searched
 
@@ -65,6 +65,20 @@ def _looks_short(text: str) -> bool:
     return words <= (1 if plain != text else 2)
 
 
+def _last_maths(text: str) -> str | None:
+    """The last ``$...$`` span, with the spans just before it that only a separator joins to it
+    ("$x_1 = 1$ and $x_2 = 3$" -> "x_1 = 1, x_2 = 3")."""
+    spans = list(_MATH_SPAN.finditer(text))
+    if not spans:
+        return None
+    out = [spans[-1]]
+    for m in reversed(spans[:-1]):
+        if not joins_answers(text[m.end() : out[0].start()]):
+            break
+        out.insert(0, m)
+    return ", ".join(next(g for g in m.groups() if g is not None).strip() for m in out)
+
+
 def _last_number(text: str) -> str | None:
     nums = _NUMBER_RE.findall(text)
     return nums[-1].strip().rstrip(".,") if nums else None
@@ -82,9 +96,8 @@ def _math_answer(text: str, answer_type: str) -> str | None:
         if not ans:
             continue
         if not _looks_short(ans):
-            maths = [next(g for g in x.groups() if g is not None) for x in _MATH_SPAN.finditer(ans)]
             num = _last_number(re.sub(r"\$[^$]*\$", " ", ans)) if answer_type == "number" else None
-            ans = num or (maths[-1] if maths else _last_number(ans))
+            ans = num or _last_maths(ans) or _last_number(ans)
         if ans:
             return ans.strip()
     stripped = text.strip()
@@ -94,10 +107,10 @@ def _math_answer(text: str, answer_type: str) -> str | None:
         return stripped.rstrip(".") or None
     if answer_type == "text" and len(stripped) <= 200:
         return stripped.rstrip(".")
-    maths = [next(g for g in x.groups() if g is not None) for x in _MATH_SPAN.finditer(text)]
+    maths = _last_maths(text)
     if answer_type != "number" and maths:
-        return maths[-1].strip()
-    return _last_number(text) or (maths[-1].strip() if maths else None)
+        return maths
+    return _last_number(text) or maths
 
 
 def _label_in(text: str, labels: list[str], lowercase_ok: bool = False) -> str | None:

@@ -55,10 +55,15 @@ def last_boxed(s: str) -> str | None:
 
 
 # what may stand between two boxes of one answer: "\\boxed{3} and \\boxed{-4}", "$\\boxed{1}$, $x_2 = \\boxed{2}$"
-_BOX_GAP = re.compile(
+ANSWER_GAP = re.compile(
     r"[\s$,;]*(?:(?:and|or|\\text\s*\{\s*(?:and|or)\s*\}|\\q?quad)[\s$,;]*)?"
     r"(?:\\\(|\\\[)?\s*(?:[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*)?"
 )
+
+
+def joins_answers(gap: str) -> bool:
+    """Whether the text between two answers only joins them: ", ", " and ", "$ or $x_2 = "."""
+    return bool(ANSWER_GAP.fullmatch(gap.replace("\\)", " ").replace("\\]", " ")))
 
 
 def boxed_answers(s: str) -> list[str]:
@@ -67,7 +72,7 @@ def boxed_answers(s: str) -> list[str]:
     out: list[str] = []
     start = None
     for i, j, inner in _boxes(s):
-        if start is not None and not _BOX_GAP.fullmatch(s[j:start].replace("\\)", " ").replace("\\]", " ")):
+        if start is not None and not joins_answers(s[j:start]):
             break
         if inner not in out:
             out.insert(0, inner)
