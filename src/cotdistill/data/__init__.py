@@ -2,7 +2,10 @@
 
 from .benchmarks import HUB, convert_rows, load_split, prepare_dataset_cli, subsample
 from .converters import CONVERTERS, BadRow, last_boxed, normalize_number
+from .converters_reasoning import REASONING_CONVERTERS
 from .schema import make_problem, validate_problem
+
+CONVERTERS.update(REASONING_CONVERTERS)  # AIME, GPQA, HARP (the iterated-summarization paper's sets)
 
 __all__ = [
     "CONVERTERS", "HUB", "BadRow", "convert_rows", "last_boxed", "load_split", "make_problem",
