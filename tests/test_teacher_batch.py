@@ -280,3 +280,17 @@ def test_gemini_flaky_requests_and_batch_wait_false(server, tmp_path):
     out, s = run_requests("g", gemini_cfg(server), reqs(*prompts), cache_dir=str(tmp_path))  # waits this time
     assert [c.text for c in out] == ["Echo: a", "Echo: b [[500:1]]"]
     assert server.counts()["gemini_creates"] == 2 and s["batch"]["batches_resumed"] == 1 and s["sent"] == 1
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+def test_a_recorded_batch_the_server_does_not_know_is_resubmitted(server, tmp_path, provider):
+    from cotdistill.teachers.batch import Entry, Ledger
+
+    cfg = cfg_for(server) if provider == "openai" else gemini_cfg(server)
+    out, _ = run_requests("b", cfg, reqs("q1", "q2"), cache_dir=str(tmp_path / "first"))
+    Ledger(tmp_path / "cache").record(Entry(id="batches/gone", provider=provider, base_url=cfg["base_url"],
+                                            model=cfg["model"], teacher="b", keys=[c.cache_key for c in out]))
+    again, s = run_requests("b", cfg, reqs("q1", "q2"), cache_dir=str(tmp_path / "cache"))
+    assert [c.text for c in again] == ["Echo: q1", "Echo: q2"]
+    assert s["batch"]["batches_resumed"] == 1 and s["batch"]["resubmitted"] == 2 and len(server.batch.batches) == 2
+    assert ledger(tmp_path / "cache") == []

@@ -48,7 +48,14 @@ class GeminiBatch(GeminiChat):
         return {"id": job.name}
 
     def poll(self, entry) -> Status:
-        job = self.client.batches.get(name=entry.id)
+        from google.genai import errors
+
+        try:
+            job = self.client.batches.get(name=entry.id)
+        except errors.APIError as exc:
+            if exc.code != 404:
+                raise
+            return Status(state="expired", raw="not_found", message="the server no longer knows this batch")
         raw = str(getattr(job.state, "value", job.state) or "JOB_STATE_UNSPECIFIED")
         stats = job.completion_stats
         done = None if stats is None else int(stats.successful_count or 0) + int(stats.failed_count or 0)
@@ -58,7 +65,7 @@ class GeminiBatch(GeminiChat):
 
     def results(self, entry, status: Status) -> dict[str, Answer]:
         job = status.outputs
-        responses = (job.dest.inlined_responses if job.dest else None) or []
+        responses = (job.dest.inlined_responses if job is not None and job.dest else None) or []
         out: dict[str, Answer] = {}
         for i, r in enumerate(responses):
             key = (r.metadata or {}).get("key") or (entry.keys[i] if i < len(entry.keys) else None)

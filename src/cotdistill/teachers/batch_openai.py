@@ -45,7 +45,12 @@ class OpenAIBatch(OpenAIChat):
         return {"id": batch.id, "input_file": uploaded.id}
 
     def poll(self, entry) -> Status:
-        b = self.client.batches.retrieve(entry.id)
+        import openai
+
+        try:
+            b = self.client.batches.retrieve(entry.id)
+        except openai.NotFoundError:  # recorded, but unknown to this server (deleted, or another account)
+            return Status(state="expired", raw="not_found", message="the server no longer knows this batch")
         counts = b.request_counts
         done = counts.completed + counts.failed if counts else None
         errors = "; ".join(f"{e.code}: {e.message}" for e in (b.errors.data or [])) if b.errors else ""
@@ -54,11 +59,16 @@ class OpenAIBatch(OpenAIChat):
                       outputs=(b.output_file_id, b.error_file_id))
 
     def results(self, entry, status: Status) -> dict[str, Answer]:
+        import openai
+
         out: dict[str, Answer] = {}
-        for file_id in status.outputs:
+        for file_id in status.outputs or ():
             if not file_id:
                 continue
-            text = self.client.files.content(file_id).text
+            try:
+                text = self.client.files.content(file_id).text
+            except openai.NotFoundError:  # output files are deleted after a while: its requests go again
+                continue
             for line in text.splitlines():
                 if line.strip():
                     row = json.loads(line)

@@ -3,7 +3,8 @@
 The stage is sync for callers; inside, ``concurrency`` asyncio workers pull unanswered requests, wait
 for the rate limiter, call the backend, retry transient failures (exponential back-off with jitter,
 ``Retry-After`` honoured and shared by the whole teacher on a 429) and store each answer in the cache
-the moment it arrives. Identical requests in a stage are sent once.
+the moment it arrives. Identical requests in a stage are sent once. A teacher with ``batch: true`` sends
+them through the provider's batch API instead (``batch.BatchRun``), into the same cache.
 """
 
 from __future__ import annotations
@@ -258,6 +259,8 @@ def run_stage(backend, requests: list[Request], *, cache_dir: str | None, desc: 
 
 
 def summary_line(s: dict) -> str:
+    b = s.get("batch")
+    batch = f" at batch prices ({b['batches_submitted']} batches submitted, {b['batches_resumed']} resumed)" if b else ""
     return (f"{s['requests']} requests, {s['sent']} sent, {s['cache_hits']} cached, {s['retries']} retries, "
             f"{s['errors']} errors, {s['length_cutoffs']} cut off, "
-            f"{s['prompt_tokens']}+{s['completion_tokens']} tokens, ${s['cost_usd']:.4f} spent, {s['wall_s']}s")
+            f"{s['prompt_tokens']}+{s['completion_tokens']} tokens, ${s['cost_usd']:.4f} spent{batch}, {s['wall_s']}s")
