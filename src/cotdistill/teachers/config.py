@@ -40,7 +40,7 @@ class TeacherConfig:
     batch: bool = field(default=False, metadata={"help": "openai/gemini: send uncached requests through the provider's batch API"})
     batch_wait: bool | float = field(default=True, metadata={"help": "true: poll until done; false: submit and stop; N: poll up to N seconds"})
     batch_max_requests: int | None = field(default=None, metadata={"help": "requests per batch (default: openai 50000, gemini 10000)"})
-    batch_max_bytes: int | None = field(default=None, metadata={"help": "bytes per batch (default: openai 190 MB of JSONL, gemini 19 MB inlined)"})
+    batch_max_bytes: int | None = field(default=None, metadata={"help": "bytes per batch (default: openai 190 MB of JSONL, gemini 18 MB inlined)"})
     batch_poll_s: float = field(default=30.0, metadata={"help": "first delay between status polls; grows 1.5x a poll"})
     batch_poll_max_s: float = field(default=300.0, metadata={"help": "longest delay between status polls"})
     batch_rounds: int = field(default=3, metadata={"help": "submissions per request at most (expired, failed or per-request 5xx/429)"})
