@@ -6,7 +6,7 @@ LF := .venv-lf
 VLLM := .venv-vllm
 CORES ?= 8
 
-.PHONY: setup setup-vllm setup-deepspeed run test bench lint clean
+.PHONY: setup setup-vllm setup-deepspeed run test bench lint clean report readme-tables
 
 setup: $(VENV)/.ready $(LF)/.ready
 
@@ -42,6 +42,16 @@ $(LF)/.deepspeed: envs/deepspeed.txt $(LF)/.ready
 run: setup
 	$(VENV)/bin/snakemake results/tables/all.csv --cores $(CORES)
 	$(VENV)/bin/snakemake --cores $(CORES)  # the figures (rule all)
+
+# The HTML report of the study (figures, tables, provenance page): results/report.html.
+report: setup
+	$(VENV)/bin/snakemake --cores $(CORES) results/report/provenance.html
+	$(VENV)/bin/snakemake --report results/report.html results/report/provenance.html
+
+# The README's generated result blocks, from results/ (and results/paper/ where config/paper.yaml ran).
+readme-tables: setup
+	$(VENV)/bin/python scripts/readme_tables.py --results results --block default
+	test ! -f results/paper/tables/all.csv || $(VENV)/bin/python scripts/readme_tables.py --results results/paper --block paper
 
 test: setup
 	$(VENV)/bin/pytest -q

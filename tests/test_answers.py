@@ -210,25 +210,25 @@ def test_check_never_raises_and_none_is_false():
     assert check("1", "\\frac{", "weird-type")[0] is False
 
 
-PATHOLOGICAL = [
-    ("x " * 50_000 + "\\boxed{7}", "7"),
-    ("{" * 10_000 + "1" + "}" * 10_000, "1"),
-    ("\\boxed{" + "{" * 5000 + "2", "2"),
-    ("10^{10^{10}}", "5"),
-    ("2^{2^{2^{2^{2^{2}}}}}", "3"),
-    ("\\frac{\\frac{\\frac{1}{", "1"),
-    ("(" * 3000 + "a" + ")" * 3000, "a"),
-    ("9" * 50_000, "1"),
+PATHOLOGICAL = [  # (pred, gold, the verdict expected)
+    ("x " * 50_000 + "\\boxed{7}", "7", True),
+    ("{" * 10_000 + "1" + "}" * 10_000, "1", True),
+    ("\\boxed{" + "{" * 5000 + "2", "2", False),  # never closed
+    ("10^{10^{10}}", "5", False),
+    ("2^{2^{2^{2^{2^{2}}}}}", "3", False),
+    ("\\frac{\\frac{\\frac{1}{", "1", False),
+    ("(" * 3000 + "a" + ")" * 3000, "a", False),  # a known false negative: extraction gives up on 3,000-deep nesting
+    ("9" * 50_000, "1", False),
 ]
 
 
 @pytest.mark.timeout(120)
 def test_pathological_inputs_return_in_bounded_time():
-    for pred, gold in PATHOLOGICAL:
+    for pred, gold, expected in PATHOLOGICAL:
         t = time.monotonic()
         ans = extract(pred, "latex")
         ok, why = check(ans, gold, "latex")
-        assert isinstance(ok, bool) and why
+        assert ok is expected and why, (pred[:40], why)
         assert time.monotonic() - t < 10, (pred[:40], why)
 
 
@@ -237,8 +237,7 @@ def test_checks_run_in_threads():
     pairs = [("\\frac{2}{4}", "\\frac12"), ("\\sin^2 y + \\cos^2 y", "1"), ("7", "8"), ("10^{10^{10}}", "5")] * 3
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda p: check(p[0] + " ", p[1], "latex"), pairs))
-    assert [r[0] for r in results[:3]] == [True, True, False]
-    assert all(isinstance(r[0], bool) for r in results)
+    assert [r[0] for r in results] == [True, True, False, False] * 3
 
 
 def _shared_cases():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cotdistill.answers import check, extract
 from cotdistill.data.generators import generate_split
 from cotdistill.methods.multistyle import correct_only, enrich, sft_rationales, style_accuracy
 from cotdistill.rationales import solve
@@ -23,7 +24,8 @@ def test_enriched_log_schema():
         assert set(row) == {"id", "question", "answer", "styles", "prompts", "responses", "preds", "correct_flags"}
         assert row["styles"] == STYLES
         assert all(len(row[k]) == len(STYLES) for k in ("prompts", "responses", "preds", "correct_flags"))
-        assert all(isinstance(f, bool) for f in row["correct_flags"])
+        # every flag is the checker's verdict on that style's response (recomputed here), not just a bool
+        assert row["correct_flags"] == [check(extract(r, "number"), row["answer"], "number")[0] for r in row["responses"]]
     # each style's prompt carries its own instruction
     assert "Python program" in rows[0]["prompts"][1] and "step by step" in rows[0]["prompts"][0]
 

@@ -73,6 +73,11 @@ def job_times(workdir: str | os.PathLike, results_dir: str) -> list[dict]:
     return sorted(out, key=lambda r: r["start"])
 
 
+def job_span(jobs: list[dict]) -> float:
+    """Seconds from the first job's start to the last job's end."""
+    return max(j["start"] + j["wall_s"] for j in jobs) - min(j["start"] for j in jobs) if jobs else 0.0
+
+
 def run_times(jobs: list[dict], run_dicts: list[dict]) -> list[dict]:
     """Wall seconds per run: the jobs with an output under ``{student}/{train_set}/{recipe}`` (config,
     training, generation, scoring), each job once however many outputs it has."""
