@@ -1,9 +1,11 @@
 """Rule `generate` (LLaMA-Factory env): CHECKPOINT PROBLEMS OUT [--template T] ..."""
 import argparse
+import json
 import os
 
 import torch
 
+from cotdistill import decoding
 from cotdistill.generate import generate
 from cotdistill.io import read_jsonl, write_jsonl
 from cotdistill.methods import router_runs
@@ -16,6 +18,7 @@ ap.add_argument("out")
 ap.add_argument("--template", required=True)
 ap.add_argument("--max-new-tokens", type=int, default=256)
 ap.add_argument("--batch-size", type=int, default=32)
+ap.add_argument("--decoding", default="{}", help="students.<name>.generation.decoding as JSON (cotdistill.decoding)")
 args = ap.parse_args()
 
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -25,6 +28,8 @@ if router_runs.is_view(args.checkpoint):  # a router mixture or one of its stude
     responses = router_runs.generate_view(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens,
                                           batch_size=args.batch_size)
 else:
-    responses = generate(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
-write_jsonl(args.out, ({"id": p["id"], "prompt": q, "response": r} for p, q, r in zip(problems, prompts, responses)))
+    responses = generate(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+                         decoding=json.loads(args.decoding))
+label = decoding.label(json.loads(args.decoding))
+write_jsonl(args.out, ({"id": p["id"], "prompt": q, "response": r, "decoding": label} for p, q, r in zip(problems, prompts, responses)))
 print(f"{len(responses)} generations written to {args.out}")

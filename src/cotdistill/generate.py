@@ -49,9 +49,17 @@ def encode_prompts(tokenizer, template_name: str, prompts: list[str]) -> list[li
     return [template.encode_oneturn(tokenizer, [{"role": "user", "content": p}, {"role": "assistant", "content": ""}])[0] for p in prompts]
 
 
-def generate_ids(model, tokenizer, prompt_ids: list[list[int]], *, max_new_tokens: int, batch_size: int, desc: str = "generate") -> list[str]:
-    """Greedy decoding, left-padded batches sorted by length; outputs in input order."""
+def generate_ids(model, tokenizer, prompt_ids: list[list[int]], *, max_new_tokens: int, batch_size: int, desc: str = "generate",
+                 decoding: dict | None = None) -> list[str]:
+    """Greedy decoding (or ``decoding``'s beam search / best-of-n, ``cotdistill.decoding``), left-padded batches
+    sorted by length; outputs in input order."""
     import torch
+
+    from . import decoding as dec
+
+    spec = dec.settings(decoding)
+    if spec["strategy"] == "best_of":
+        torch.manual_seed(spec["seed"])
 
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]))
@@ -66,18 +74,21 @@ def generate_ids(model, tokenizer, prompt_ids: list[list[int]], *, max_new_token
                 input_ids=input_ids,
                 attention_mask=attention,
                 max_new_tokens=max_new_tokens,
-                do_sample=False,
-                temperature=None,
-                top_p=None,
-                top_k=None,
                 pad_token_id=pad,
                 eos_token_id=tokenizer.eos_token_id,
+                **dec.generate_kwargs(spec),
             )
+        if spec["strategy"] == "best_of":
+            scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+            pick = dec.best_of(scores, out.sequences[:, width:], spec["n"], tokenizer.eos_token_id)
+            out = out.sequences.view(len(idx), spec["n"], -1)[torch.arange(len(idx)), torch.tensor(pick)]
         for row, i in enumerate(idx):
             outputs[i] = tokenizer.decode(out[row, width:], skip_special_tokens=True).strip()
     return outputs
 
 
-def generate(model_dir: str, template: str, prompts: list[str], *, max_new_tokens: int = 256, batch_size: int = 32) -> list[str]:
+def generate(model_dir: str, template: str, prompts: list[str], *, max_new_tokens: int = 256, batch_size: int = 32,
+             decoding: dict | None = None) -> list[str]:
     model, tokenizer = load_student(model_dir)
-    return generate_ids(model, tokenizer, encode_prompts(tokenizer, template, prompts), max_new_tokens=max_new_tokens, batch_size=batch_size)
+    return generate_ids(model, tokenizer, encode_prompts(tokenizer, template, prompts), max_new_tokens=max_new_tokens, batch_size=batch_size,
+                        decoding=decoding)

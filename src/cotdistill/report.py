@@ -15,7 +15,7 @@ from .io import read_json
 from .stats import seed_interval, wilson
 
 COLUMNS = ["experiment", "method", "student", "teacher", "dataset", "train_set", "recipe", "granularity", "format",
-           "style", "round", "seed", "n", "k", "accuracy", "ci_low", "ci_high", "n_seeds", "seed_mean", "seed_ci_low",
+           "style", "round", "seed", "decoding", "n", "k", "accuracy", "ci_low", "ci_high", "n_seeds", "seed_mean", "seed_ci_low",
            "seed_ci_high"]
 SEED_COLUMNS = ["n_seeds", "seed_mean", "seed_ci_low", "seed_ci_high"]
 # What identifies a cell across its seed replicates (the replicated student is `seed_of`).
@@ -43,7 +43,8 @@ def accuracy_columns(metrics: dict) -> dict:
     n = int(metrics["n"])
     k = int(metrics["k"]) if "k" in metrics else round(metrics["accuracy"] * n)
     low, high = wilson(k, n)
-    return {"n": n, "k": k, "accuracy": metrics["accuracy"], "ci_low": low, "ci_high": high}
+    return {"decoding": metrics.get("decoding", "greedy"), "n": n, "k": k, "accuracy": metrics["accuracy"], "ci_low": low,
+            "ci_high": high}
 
 
 def add_seed_columns(df: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,8 @@ def score(run: str, problems: list[dict], generations: list[dict]) -> tuple[list
             {"id": p["id"], "run": run, "dataset": p["dataset"], "prompt": g["prompt"], "response": g["response"],
              "pred": pred, "gold": p["answer"], "correct": ok, "reason": reason, "undecided": is_undecided(reason)}
         )
-    return rows, {"run": run, "dataset": problems[0]["dataset"] if problems else None, **accuracy_metrics(rows)}
+    decoding = generations[0].get("decoding", "greedy") if generations else "greedy"  # cotdistill.decoding.label
+    return rows, {"run": run, "dataset": problems[0]["dataset"] if problems else None, "decoding": decoding, **accuracy_metrics(rows)}
 
 
 def accuracy_metrics(rows: list[dict]) -> dict:
