@@ -12,7 +12,8 @@ Cases (every set that is present):
 Both checkers get the same raw (gold, pred) strings, ours through ``judge`` (extraction included).
 math-verify gets its documented input: ``verify(parse(gold), parse(pred))`` with a LaTeX gold in
 ``$...$`` delimiters (a bare-maths pred too; a pred with delimiters, a box or prose is passed as is).
-Start-up (imports, our symbolic worker) is excluded for both; our caches start empty. Agreement is
+Start-up (imports, our symbolic worker) is excluded for both; our caches start empty; the two take
+turns case by case (a busy machine slows both alike). Agreement is
 with the cases' verdicts; a false accept is "equivalent" said of a not-equivalent case (rate: per
 case, and per not-equivalent case); ours may also say "undecided" (a symbolic timeout), which counts
 as a disagreement. Last line: one JSON object.
@@ -75,13 +76,16 @@ def mv_input(s: str, gold: bool) -> str:
     return s
 
 
-def timed(cases: list[dict], verdict) -> tuple[list, list[float]]:
-    out, secs = [], []
+def timed(cases: list[dict], *checkers) -> list[tuple[list, list[float]]]:
+    """Each checker's verdicts and seconds per case; the checkers take turns case by case, so that
+    a busy machine slows them alike."""
+    runs = [([], []) for _ in checkers]
     for c in cases:
-        t = time.perf_counter()
-        out.append(verdict(c["gold"], c["pred"]))
-        secs.append(time.perf_counter() - t)
-    return out, secs
+        for verdict, (out, secs) in zip(checkers, runs):
+            t = time.perf_counter()
+            out.append(verdict(c["gold"], c["pred"]))
+            secs.append(time.perf_counter() - t)
+    return runs
 
 
 def _stats(idx: list[int], cases: list[dict], verdicts: list, secs: list[float]) -> dict:
@@ -140,8 +144,7 @@ def main() -> None:
         results.append(r)
         return r["verdict"]
 
-    ours, t_ours = timed(cases, ours_verdict)
-    theirs, t_mv = timed(cases, mv)
+    (ours, t_ours), (theirs, t_mv) = timed(cases, ours_verdict, mv)
 
     by_set, by_kind = defaultdict(list), defaultdict(list)
     for i, (c, r) in enumerate(zip(cases, results)):

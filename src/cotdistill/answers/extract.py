@@ -13,7 +13,7 @@ from .latex import boxed_answers, clean, joins_answers, last_boxed, unwrap_comma
 
 MAX_RESPONSE_CHARS = 20_000  # only the tail of a longer response is searched
 
-_NUMBER = r"-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?%?|-?\.\d+"
+_NUMBER = r"-?\$?\s?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.-])|-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?%?|-?\.\d+"
 _NUMBER_RE = re.compile(_NUMBER)
 _HASHES = re.compile(r"####\s*([^\n]+)")
 _PHRASE = re.compile(
@@ -166,7 +166,7 @@ _OPEN_B, _CLOSE_B = r"[\(\[\{]", r"[\)\]\}]"  # a label in any bracket: (C) [C] 
 
 def _choice(text: str, choices: dict | None) -> str | None:
     labels = _labels(choices)
-    text = unwrap_commands(text)  # \text{B}, \textbf{(E)}
+    text = unwrap_commands(text).replace("**", "")  # \text{B}, \textbf{(E)}, markdown **C**
     boxed = last_boxed(text)
     if boxed is not None:
         lab = _label_in(boxed, labels) if len(boxed) < 200 else None
