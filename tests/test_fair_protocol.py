@@ -120,3 +120,110 @@ def test_pair_rows_show_the_student_its_wrong_answer_and_the_hint():
     assert f"Student's Answer: {ATTEMPT}\n{HINT}" in fb[0]["content"]
     assert fb[1] == {"role": "assistant", "content": rows[0]["feedback"]["messages"][1]["content"]} and fb[1]["content"].endswith("on p1")
     assert rat == [{"role": "user", "content": core_prompt(PROBLEM)}, {"role": "assistant", "content": "a solves p1"}]
+
+
+# --- requests through the committee, and its verdict ------------------------------------------------------
+
+from cotdistill.methods.fair_protocol import (  # noqa: E402
+    feedback_requests,
+    mistakes_of,
+    rationale_requests,
+    review_requests,
+    review_rows,
+    select,
+    variant_pairs,
+)
+from cotdistill.teachers import run_requests  # noqa: E402
+
+P2 = {"id": "p2", "question": "What is 3 + 4 + 5?", "answer": "12", "answer_type": "number", "meta": {"expression": "3 + 4 + 5"}}
+
+
+def test_requests_carry_what_the_reference_sends():
+    evals = [{"id": "p1", "response": ATTEMPT, "pred": "32", "correct": False}, {"id": "p2", "response": "12", "pred": "12", "correct": True}]
+    mistakes = mistakes_of(evals)
+    assert mistakes == [{"id": "p1", "attempt": ATTEMPT, "attempt_pred": "32"}]
+    cfg = {"temperature": 0.8, "max_tokens": 512, "kind": "openai"}
+    fb = feedback_requests([PROBLEM, P2], mistakes, cfg, "fair-x")
+    rat = rationale_requests([PROBLEM, P2], mistakes, cfg, "fair-x")
+    assert len(fb) == len(rat) == 1 and fb[0].params == rat[0].params == {"temperature": 0.8, "max_tokens": 512}
+    assert text(fb[0].messages).endswith(HINT) and ATTEMPT in text(fb[0].messages)
+    assert text(rat[0].messages) == core_prompt(PROBLEM)                          # no gold, no attempt
+    rows = [{"id": "p1", "teacher": "a", "response": "r", "pred": "37"}, {"id": "p1", "teacher": "b", "response": "s", "pred": "3"},
+            {"id": "p1", "teacher": "c", "response": "", "pred": None}]
+    revs = review_requests([PROBLEM], rows, "a", cfg, hint=True)
+    assert [q.task["author"] for q in revs] == ["b"]                               # not its own, not an empty one
+    assert text(revs[0].messages).endswith(HINT)
+    assert not text(review_requests([PROBLEM], rows, "a", cfg, hint=False)[0].messages).endswith(HINT)
+
+
+def test_select_reports_precision_per_reviewer_with_its_hint():
+    rationales = [{"id": "p1", "teacher": "a", "response": "x", "correct": True},
+                  {"id": "p1", "teacher": "b", "response": "y", "correct": False},
+                  {"id": "p2", "teacher": "a", "response": "z", "correct": False}]
+    reviews = [  # b (hinted) reviews a's; a (unhinted) reviews b's; c (unhinted) reviews all
+        {"id": "p1", "author": "a", "reviewer": "b", "hint": True, "score": 5},
+        {"id": "p2", "author": "a", "reviewer": "b", "hint": True, "score": 2},
+        {"id": "p1", "author": "b", "reviewer": "a", "hint": False, "score": 4},
+        {"id": "p1", "author": "a", "reviewer": "c", "hint": False, "score": 4},
+        {"id": "p1", "author": "b", "reviewer": "c", "hint": False, "score": None},
+        {"id": "p2", "author": "a", "reviewer": "c", "hint": False, "score": 4},
+    ]
+    kept, report = select(rationales, reviews)
+    assert [(r["id"], r["teacher"], r["review_mean"]) for r in kept] == [("p1", "a", 4.5), ("p1", "b", 4.0)]   # p2/a: (2+4)/2 = 3
+    assert report["pool_precision"] == pytest.approx(1 / 3) and report["accepted_precision"] == 0.5
+    assert report["reviewers"]["b"] | {} == {"hint": True, "reviews": 2, "invalid": 0, "passed": 1, "passed_correct": 1, "precision": 1.0}
+    assert report["reviewers"]["c"]["precision"] == 0.5 and report["reviewers"]["c"]["invalid"] == 1
+    assert report["reviewer_precision"] == {"hinted": {"reviewers": 1, "passed": 1, "precision": 1.0},
+                                            "unhinted": {"reviewers": 2, "passed": 3, "precision": pytest.approx(1 / 3)}}
+    assert report["teachers"]["b"]["invalid_scores"] == 1
+
+
+def test_variants():
+    kept = [r for r in ACCEPTED if r["teacher"] != "c"]
+    unfiltered = variant_pairs("unfiltered", MISTAKES, FEEDBACK, ACCEPTED + [{"id": "p2", "teacher": "a", "response": "a p2"}], kept,
+                               pairing="all")
+    assert {p["id"] for p in unfiltered} == {"p1", "p2", "p3"}
+    assert {(p["id"], p["rationale_teacher"]) for p in variant_pairs("fair", MISTAKES, FEEDBACK, ACCEPTED, kept, pairing="all")} == {
+        ("p1", "a"), ("p3", "b")}
+    single = variant_pairs("t-b", MISTAKES, FEEDBACK, ACCEPTED, kept, pairing="all")
+    assert [(p["id"], p["feedback_teacher"], p["rationale_teacher"]) for p in single] == [("p3", "b", "b")]
+    with pytest.raises(ValueError, match="variant"):
+        variant_pairs("pooled", MISTAKES, FEEDBACK, ACCEPTED, kept)
+
+
+def test_offline_committee_runs_the_protocol():
+    """Two offline teachers through the engine: feedback and rationale rows, reviews parsed by the reference parser."""
+    from cotdistill.rationales import rationale_rows
+
+    problems = [{**P2, "id": f"q{i}", "dataset": "d"} for i in range(20)]
+    mistakes = [{"id": p["id"], "attempt": "3 + 4 = 8\n8 + 5 = 13\nThe answer is \\boxed{13}.", "attempt_pred": "13"} for p in problems]
+    teachers = {"good": {"kind": "offline", "error_rate": 0.0}, "bad": {"kind": "offline", "error_rate": 1.0, "seed": 1}}
+    rationales = []
+    for name, cfg in teachers.items():
+        reqs = rationale_requests(problems, mistakes, cfg, "fair-t")
+        comps, _ = run_requests(name, cfg, reqs)
+        rationales += rationale_rows(name, "fair-t", reqs, comps)
+        fb_comps, _ = run_requests(name, cfg, feedback_requests(problems, mistakes, cfg, "fair-t"))
+        assert all("13" in c.text and "12" in c.text for c in fb_comps)          # the wrong answer and the hinted gold
+    assert sum(r["correct"] for r in rationales) == 20                           # the careful teacher only
+    reviews = []
+    for name, cfg in teachers.items():
+        reqs = review_requests(problems, rationales, name, {**cfg, "review_error_rate": 0.0}, hint=True)
+        comps, _ = run_requests(name, {**cfg, "review_error_rate": 0.0}, reqs)
+        reviews += review_rows(name, reqs, comps)
+    kept, report = select(rationales, reviews)
+    assert all(r["score"] in (1, 2, 4, 5) for r in reviews)
+    assert report["accepted_precision"] == 1.0 and report["accepted"] == 20 and report["pool_precision"] == 0.5
+
+
+def test_offline_reviewer_without_the_hint_checks_against_its_own_solution():
+    """An unhinted offline reviewer is as good as its own solving: a sloppy one misjudges, a careful one does not."""
+    from cotdistill.teachers.offline import OfflineTeacher
+
+    problems = [{**P2, "id": f"q{i}", "dataset": "d"} for i in range(200)]
+    def verdicts(teacher, hint):
+        return [parse_review_score(teacher.review({"problem": p, "author": "x", "pred": "12", "hint": hint})) > 3 for p in problems]
+    careful = OfflineTeacher("careful", {"error_rate": 0.0, "review_error_rate": 0.0})
+    sloppy = OfflineTeacher("sloppy", {"error_rate": 0.5, "review_error_rate": 0.0})
+    assert all(verdicts(careful, True)) and all(verdicts(careful, False)) and all(verdicts(sloppy, True))
+    assert 0.3 < sum(verdicts(sloppy, False)) / len(problems) < 0.7             # its own slips reject correct rationales

@@ -154,3 +154,129 @@ def pair_rows(problems: list[dict], pairs: list[dict]) -> list[dict]:
             "teachers": [pr["feedback_teacher"], pr["rationale_teacher"]],
         })
     return rows
+
+
+# --- teacher requests and the committee's verdict ------------------------------------------------------
+
+def mistakes_of(eval_rows: list[dict]) -> list[dict]:
+    """The student's wrong answers on the training problems: ``{id, attempt, attempt_pred}``."""
+    return [{"id": r["id"], "attempt": r.get("response") or "", "attempt_pred": r.get("pred")} for r in eval_rows if not r["correct"]]
+
+
+def _requests(problems: list[dict], mistakes: list[dict], teacher_cfg: dict, build) -> list:
+    from ..teacher_prompts import generation_params
+    from ..teachers.base import Request
+
+    by_id = {p["id"]: p for p in problems}
+    params = generation_params(teacher_cfg)
+    return [Request(messages=msgs, params=params, task=task)
+            for m in mistakes if m["id"] in by_id
+            for msgs, task in [build(by_id[m["id"]], m)]]
+
+
+def feedback_requests(problems: list[dict], mistakes: list[dict], teacher_cfg: dict, name: str) -> list:
+    """One teacher's feedback request per mistake (the question, the wrong response, the hint)."""
+    return _requests(problems, mistakes, teacher_cfg, lambda p, m: (
+        feedback_messages(p, m["attempt"]),
+        {"kind": "feedback", "prompting": name, "problem": p, "attempt": m["attempt"], "attempt_pred": m["attempt_pred"], "hint": True}))
+
+
+def rationale_requests(problems: list[dict], mistakes: list[dict], teacher_cfg: dict, name: str) -> list:
+    """One teacher's rationale request per mistake problem: the bare question."""
+    return _requests(problems, mistakes, teacher_cfg, lambda p, m: (
+        rationale_messages(p), {"kind": "solve", "mode": "style", "style": "step_by_step", "prompting": name, "problem": p}))
+
+
+def review_requests(problems: list[dict], rationales: list[dict], reviewer: str, reviewer_cfg: dict, *, hint: bool = True) -> list:
+    """The reviewer's requests for every usable rationale written by another teacher."""
+    from ..teacher_prompts import generation_params
+    from ..teachers.base import Request
+
+    by_id = {p["id"]: p for p in problems}
+    params = generation_params(reviewer_cfg)
+    return [
+        Request(messages=review_messages(by_id[r["id"]], r["response"], hint=hint), params=params,
+                task={"kind": "review", "problem": by_id[r["id"]], "author": r["teacher"], "pred": r.get("pred"), "hint": hint})
+        for r in rationales
+        if r["teacher"] != reviewer and r["id"] in by_id and (r.get("response") or "").strip() and r.get("finish_reason", "stop") == "stop"
+    ]
+
+
+def review_rows(reviewer: str, requests: list, completions: list) -> list[dict]:
+    return [
+        {"id": q.task["problem"]["id"], "author": q.task["author"], "reviewer": reviewer, "hint": q.task["hint"], "response": c.text,
+         "finish_reason": c.finish_reason, "score": parse_review_score(c.text) if c.finish_reason == "stop" else None}
+        for q, c in zip(requests, completions)
+    ]
+
+
+def select(rationales: list[dict], reviews: list[dict], threshold: float = 3.0) -> tuple[list[dict], dict]:
+    """The rationales peer review accepts, and a report of what it did.
+
+    The gold answer (a rationale's ``correct`` flag) never selects; it measures precision: of the pool, of
+    the accepted rationales, and per reviewer (the share of rationales it scored > ``threshold`` that are
+    correct), each reviewer marked with whether its prompt carried the hint — so that a precision figure
+    says where it comes from.
+    """
+    scores: dict[tuple, list] = {}
+    for rv in reviews:
+        scores.setdefault((rv["id"], rv["author"]), []).append(rv["score"])
+    correct = {(r["id"], r["teacher"]): bool(r.get("correct")) for r in rationales}
+    kept, teachers = [], {}
+    for r in rationales:
+        key = (r["id"], r["teacher"])
+        got = scores.get(key, [])
+        keep = accepted(got, threshold)
+        c = teachers.setdefault(r["teacher"], {"rationales": 0, "correct": 0, "accepted": 0, "accepted_correct": 0, "invalid_scores": 0})
+        c["rationales"] += 1
+        c["correct"] += correct[key]
+        c["invalid_scores"] += sum(s is None for s in got)
+        if keep:
+            valid = [s for s in got if s is not None]
+            kept.append({**r, "review_scores": valid, "review_mean": sum(valid) / len(valid)})
+            c["accepted"] += 1
+            c["accepted_correct"] += correct[key]
+    reviewers = {}
+    for rv in reviews:
+        c = reviewers.setdefault(rv["reviewer"], {"hint": rv["hint"], "reviews": 0, "invalid": 0, "passed": 0, "passed_correct": 0})
+        c["reviews"] += 1
+        c["invalid"] += rv["score"] is None
+        if rv["score"] is not None and rv["score"] > threshold:
+            c["passed"] += 1
+            c["passed_correct"] += correct.get((rv["id"], rv["author"]), False)
+    for c in reviewers.values():
+        c["precision"] = c["passed_correct"] / c["passed"] if c["passed"] else None
+    total = {k: sum(c[k] for c in teachers.values()) for k in ("rationales", "correct", "accepted", "accepted_correct", "invalid_scores")}
+    by_hint = {}
+    for hint in (True, False):
+        group = [c for c in reviewers.values() if c["hint"] is hint]
+        passed = sum(c["passed"] for c in group)
+        if group:
+            by_hint["hinted" if hint else "unhinted"] = {
+                "reviewers": len(group), "passed": passed,
+                "precision": sum(c["passed_correct"] for c in group) / passed if passed else None}
+    return kept, {
+        "threshold": threshold, **total, "teachers": teachers, "reviewers": reviewers, "reviewer_precision": by_hint,
+        "pool_precision": total["correct"] / total["rationales"] if total["rationales"] else None,
+        "accepted_precision": total["accepted_correct"] / total["accepted"] if total["accepted"] else None,
+    }
+
+
+VARIANTS = ("fair", "unfiltered", "nofeedback")  # + "t-<teacher>": one teacher's reviewed rationales and feedback
+
+
+def variant_pairs(variant: str, mistakes: list[dict], feedback: list[dict], rationales: list[dict], kept: list[dict], *,
+                  pairing: str = "sample", seed: int = REFERENCE_SEED) -> list[dict]:
+    """The pairs one training variant learns from.
+
+    ``fair``: accepted rationales × every teacher's feedback; ``unfiltered``: every rationale × every
+    feedback (no peer review); ``nofeedback``: accepted rationales (paired with feedback as ``fair``; the
+    trainer gives feedback weight 0); ``t-<teacher>``: that teacher's accepted rationales × its own feedback.
+    """
+    if variant in ("fair", "nofeedback"):
+        return form_pairs(mistakes, feedback, kept, pairing=pairing, seed=seed)
+    if variant == "unfiltered":
+        return form_pairs(mistakes, feedback, rationales, pairing=pairing, seed=seed)
+    if variant.startswith("t-"):
+        return form_pairs(mistakes, feedback, kept, pairing=pairing, seed=seed, teacher=variant[2:])
+    raise ValueError(f"FAIR training variant: {variant!r} is not one of {', '.join(VARIANTS)} or t-<teacher>")

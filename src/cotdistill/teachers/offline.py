@@ -298,12 +298,19 @@ class OfflineTeacher:
 
     # review, feedback, summarize ----------------------------------------------------------------------
     def review(self, task: dict, sample: int = 0) -> str:
-        """Score another teacher's rationale 1–5 by checking its answer against the gold one."""
-        from ..answers import equivalent
+        """Score another teacher's rationale 1–5 by checking its answer against the gold one — which the
+        reviewer may read only because FAIR's review prompt gives it as a hint. Without the hint
+        (``task["hint"] is False``) it checks against its own solution of the problem, slips included."""
+        from ..answers import equivalent, extract
 
         p = task["problem"]
         rng = _rng(self.seed, self.name, "review", p["id"], task.get("author"), sample)
-        ok = equivalent(task.get("pred"), p["answer"], p["answer_type"])
+        if task.get("hint", True) is False:
+            own = extract(self.solve({"kind": "solve", "mode": "style", "style": "step_by_step", "problem": p, "prompting": "review"}, sample),
+                          p["answer_type"], p.get("choices"))
+            ok = equivalent(task.get("pred"), own, p["answer_type"]) if own is not None else False
+        else:
+            ok = equivalent(task.get("pred"), p["answer"], p["answer_type"])
         if rng.random() < self.review_error_rate:
             ok = not ok
         score = rng.choice((4, 5)) if ok else rng.choice((1, 2))
