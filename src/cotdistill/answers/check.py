@@ -97,7 +97,7 @@ def equivalent(pred: str | None, gold: str, answer_type: str = "number") -> bool
     return check(pred, gold, answer_type)[0]
 
 
-_KINDS = {"num": "number", "huge": "number", "expr": "expression", "set": "several answers", "seq": "tuple or interval",
+_KINDS = {"num": "number", "huge": "number", "expr": "expression", "set": "multiple_answers", "seq": "tuple_or_interval",
           "union": "interval", "rel": "relation", "matrix": "matrix", "text": "text"}
 
 
