@@ -199,6 +199,9 @@ def test_kill_9_while_polling_resumes_the_same_batch(server, tmp_path):
     proc.wait()
     assert not out.exists() and len(ledger(cache)) == 1  # killed while polling: the batch id is on disk
     assert server.counts()["creates"] == 1 and server.state.stats()["answered"] == []
+    assert json.loads(ledger(cache)[0].read_text())["id"] == "batch_0001"
+    for p in [p for p in tmp_path.rglob("*") if p.is_file()]:  # the ledger and the log hold no key
+        assert SECRET.encode() not in p.read_bytes(), p
 
     proc = stage()
     log, _ = proc.communicate(timeout=120)
@@ -294,3 +297,19 @@ def test_a_recorded_batch_the_server_does_not_know_is_resubmitted(server, tmp_pa
     assert [c.text for c in again] == ["Echo: q1", "Echo: q2"]
     assert s["batch"]["batches_resumed"] == 1 and s["batch"]["resubmitted"] == 2 and len(server.batch.batches) == 2
     assert ledger(tmp_path / "cache") == []
+
+
+@pytest.mark.parametrize("server", [{"delay": 10.0}], indirect=True)
+def test_the_pending_batches_can_be_listed(server, tmp_path, capsys):
+    from cotdistill.teachers.pending import main
+
+    with pytest.raises(BatchPending):
+        run_requests("b", cfg_for(server, batch_wait=False, batch_max_requests=2), reqs("a", "b", "c"),
+                     cache_dir=str(tmp_path))
+    capsys.readouterr()
+    assert main([str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[:5] for line in lines[:2]] == [
+        ["batch_0001", "openai", "stub-model", "teacher b", "2 requests"],
+        ["batch_0002", "openai", "stub-model", "teacher b", "1 requests"]]
+    assert lines[2].startswith("2 batch(es) waiting to be collected")

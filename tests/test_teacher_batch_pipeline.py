@@ -61,6 +61,10 @@ def test_batch_wait_false_fails_the_job_and_the_next_run_collects(tmp_path, serv
     assert "run it again to collect" in last
     assert "batch batch_0001 submitted (12 requests" in log
     assert server.counts()["creates"] == 1
+    [entry] = (wd / "results/.cache/llm/batches").glob("*.json")
+    assert json.loads(entry.read_text())["id"] == "batch_0001"
+    leaks = [p for p in wd.rglob("*") if p.is_file() and not p.is_symlink() and KEY.encode() in p.read_bytes()]
+    assert leaks == []
 
     time.sleep(3.0)
     snakemake(wd, ROWS, "--cores", "1")

@@ -267,3 +267,4 @@ class BatchRun:
         finally:
             backend.close()
         return results
+
