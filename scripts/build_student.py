@@ -1,4 +1,8 @@
 """Rule `build_student` (LLaMA-Factory env): PROBLEMS OUT_DIR INIT_JSON."""
+from cotdistill.jobenv import reexec_clean
+
+reexec_clean()  # first: no API keys or other secrets in a job that runs model code (cotdistill.jobenv)
+
 import json
 import sys
 

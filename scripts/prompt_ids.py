@@ -1,5 +1,9 @@
 """Rule `prompt_ids` (LLaMA-Factory env): CHECKPOINT PROBLEMS OUT --template T. The token ids of each
 test prompt under the student's training template, for the vLLM backend (rule `generate_vllm`)."""
+from cotdistill.jobenv import reexec_clean
+
+reexec_clean()  # first: no API keys or other secrets in a job that runs model code (cotdistill.jobenv)
+
 import argparse
 
 from cotdistill.generate_vllm import encode

@@ -55,7 +55,15 @@ def check_teachers(config: dict) -> None:
             raise ConfigError(str(exc).splitlines()[0]) from None
 
 
+def declare_teacher_secrets(config: dict) -> None:
+    """Every teacher's ``api_key_env``, named to the student jobs as secrets to drop (cotdistill.jobenv)."""
+    from .jobenv import declare_secrets
+
+    declare_secrets(t.get("api_key_env") for t in config["teachers"].values())
+
+
 def check_setup(config: dict) -> None:
     check_results_dir(config["results_dir"])
     check_generators(config)
     check_teachers(config)
+    declare_teacher_secrets(config)

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from . import checkpoints, distributed
+from .jobenv import clean_env
 
 PAPER_DEFAULTS = {
     "epochs": 3,
@@ -55,7 +56,7 @@ def lf_config(
     finetuning = student.get("finetuning", "full")
     cfg = {
         "model_name_or_path": init_from or model_path,
-        "trust_remote_code": True,
+        "trust_remote_code": bool(student.get("trust_remote_code", False)),
         "stage": "sft",
         "do_train": True,
         "finetuning_type": "full" if finetuning == "full" else "lora",
@@ -102,7 +103,7 @@ def launch_env() -> dict:
     """Environment for ``llamafactory-cli``: quiet, offline, and a torchaudio shim where the real one is
     missing (LLaMA-Factory 0.9.5 imports torchaudio unconditionally; PyPI's does not load beside the CPU
     torch 2.13 wheel, see DESIGN.md §6)."""
-    env = dict(os.environ)
+    env = clean_env()  # no API keys or other secrets (cotdistill.jobenv)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     env.setdefault("DISABLE_VERSION_CHECK", "1")
