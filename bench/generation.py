@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from cotdistill.data.schema import make_problem  # noqa: E402
-from cotdistill.generate import encode_prompts, generate_ids, load_student  # noqa: E402
+from cotdistill.generate import encode_prompts, generate_ids, load_checkpoint  # noqa: E402
 from cotdistill.prompts import core_prompt  # noqa: E402
 from cotdistill.student import build_student, tokenizer_corpus  # noqa: E402
 
@@ -35,7 +35,7 @@ def main() -> None:
                              answer=str(eval(e)), answer_type="number", meta={"expression": e}) for i, e in enumerate(expressions)]
     with tempfile.TemporaryDirectory() as tmp:
         build_student(tmp, tokenizer_corpus(problems), {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "vocab_size": 512})
-        model, tokenizer = load_student(tmp)
+        model, tokenizer = load_checkpoint(tmp)
         # an untrained model rarely emits EOS: every sequence runs the full NEW_TOKENS, as a worst case
         ids = encode_prompts(tokenizer, "default", [core_prompt(p) for p in problems])
         rates = {}

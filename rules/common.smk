@@ -7,9 +7,10 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from cotdistill.experiments import ConfigError, expand_runs, rationale_promptings, split_recipe
+from cotdistill import distributed, experiments, paths
+from cotdistill.errors import ConfigError
+from cotdistill.runs import split_recipe
 from cotdistill.setup_checks import check_schema, check_setup
-from cotdistill import distributed
 from cotdistill.envs import prepend_pythonpath
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
@@ -20,7 +21,8 @@ try:
     from cotdistill import seeds
 
     SEEDED = seeds.apply(config)  # experiments' seeds: [..] -> a student variant per training seed
-    RUNS = expand_runs(config)
+    SETTINGS = experiments.all_settings(config)  # every experiment's closed settings (methods/*)
+    RUNS = experiments.expand_runs(config, SETTINGS)
     for _name, _student in config["students"].items():
         distributed.settings(_student, _name)
     check_setup(config)
@@ -28,6 +30,7 @@ except (ConfigError, OSError) as exc:
     sys.exit(f"config error: {exc}")
 
 R = config["results_dir"]
+L = paths.Layout(R)  # every results path (cotdistill.paths)
 LF_PY = config["llamafactory_python"]
 VLLM_PY = config["vllm_python"]
 # With --sdm conda, jobs run in the environment their rules name (envs/*.yaml) with its own python,
@@ -37,7 +40,7 @@ if USE_CONDA:
     LF_PY = VLLM_PY = "python"
     prepend_pythonpath(Path(workflow.basedir) / "src")
 SCRIPTS = str(Path(workflow.basedir) / "scripts")
-NAME = "[A-Za-z][A-Za-z0-9_]*"
+NAME = paths.NAME
 # Threads of each training or generation job; tiny models gain little from more than one. On one
 # machine, cap how many such jobs run at once so that --cores 8 on a 2-core box does not oversubscribe
 # it (override with --resources heavy_jobs=N).
@@ -52,9 +55,9 @@ wildcard_constraints:
     teacher=NAME,
     student=NAME,
     experiment=NAME,
-    split="train|test|dev",
-    prompting="[A-Za-z0-9_-]+",
-    recipe=NAME + r"\.[A-Za-z0-9_-]+\.(correct|all)",
+    split=paths.SPLIT,
+    prompting=paths.PROMPTING,
+    recipe=paths.RECIPE,
 
 
 def canonical(obj):
@@ -75,8 +78,18 @@ def student_base(wildcards):
 
 
 def student_base_path(wildcards):
-    cfg = student_cfg(wildcards)
-    return f"{R}/students/{wildcards.student}/{wildcards.dataset}" if "init" in cfg else cfg["model"]
+    return base_path(wildcards.student, wildcards.dataset)
+
+
+def base_path(student, dataset):
+    """Where a student's runs on a dataset start from: its from-scratch build, or its hub/local model."""
+    cfg = config["students"][student]
+    return L.path("student", student=student, dataset=dataset) if "init" in cfg else cfg["model"]
+
+
+def built_bases(students, dataset):
+    """The from-scratch builds among ``students`` (workflow files; hub models are not)."""
+    return [L.path("student", student=s, dataset=dataset) for s in students if "init" in config["students"][s]]
 
 
 def student_resources(kind):
@@ -94,16 +107,8 @@ def student_resources(kind):
 
 
 def sft_inputs(wildcards):
-    """Rationale files (or a multi-style log) that a recipe's SFT set is built from."""
-    teacher, source, _ = split_recipe(wildcards.recipe)
-    if source.startswith("summarize-"):  # a summarize experiment's `sft:` switch (methods/summarize.py)
-        from cotdistill.methods.summarize import sft_input
-
-        return [sft_input(config, R, teacher, wildcards.dataset, source)]
-    if source.startswith("multistyle-"):
-        experiment = source[len("multistyle-") :].rsplit("-", 1)[0]
-        return [f"{R}/multistyle/{experiment}/{teacher}/{wildcards.dataset}.enriched.jsonl"]
-    return [f"{R}/rationales/{teacher}/{wildcards.dataset}/{p}.jsonl" for p in rationale_promptings(config, source)]
+    """Rationale files (or a method's own source: a multi-style log, a loop's outputs) of a recipe's SFT set."""
+    return experiments.sft_inputs(config, L, wildcards.recipe, wildcards.dataset)
 
 
 def train_resources():
@@ -119,21 +124,39 @@ def train_resources():
 
 
 def final_outputs():
-    return [f"{R}/tables/all.csv"] + figure_targets()
-
-
-# The figures each method draws beside results/figures/accuracy.png (one rule per figure).
-METHOD_FIGURES = {
-    "factors": ["granularity", "format", "teacher"],
-    "multistyle": ["styles"],
-    "undo": ["undo_rounds"],
-    "fair": ["fair"],
-    "summarize": ["summarization"],
-    "router": ["router"],
-}
+    """The table, each method's extra targets and the figures of the methods the study uses."""
+    extra = [f"{R}/{t}" for t in experiments.targets(SETTINGS)]
+    return [L.path("table", name="all")] + extra + figure_targets()
 
 
 def figure_targets():
-    methods = {run.method for run in RUNS}
-    figures = ["accuracy"] + [f for method, names in METHOD_FIGURES.items() if method in methods for f in names]
-    return [f"{R}/figures/{name}.png" for name in figures]
+    return [L.path("figure", name=name) for name in experiments.figures(SETTINGS)]
+
+
+def runs_of(*methods):
+    """Run descriptions (plain dicts, so a change reruns the report) of the given methods, or all; a run
+    behind an early stop that said "stop" (a method's `gates`, checkpoint round_gate) drops out."""
+    runs = [run.as_dict() for run in RUNS if not methods or run.method in methods]
+    return [run for run in runs if run_active(run)]
+
+
+def run_active(run):
+    """Whether a run is part of the study: every early-stop gate before it said "continue". Asks the gate
+    checkpoints, so only input/params functions may call it for gated runs."""
+    for gate in experiments.gates(run, SETTINGS):
+        with open(checkpoints.round_gate.get(**gate).output[0]) as fh:
+            if not json.load(fh)["continue"]:
+                return False
+    return True
+
+
+def metrics_of(*methods):
+    from cotdistill.report import metrics_path, run_rows
+
+    return sorted({metrics_path(R, row) for row in run_rows(runs_of(*methods))})
+
+
+def multistyle_logs():
+    """Every multi-style experiment's enriched logs (teacher accuracy per style, for the styles figure)."""
+    return sorted({L.path("multistyle_log", experiment=run.experiment, teacher=run.labels["teacher"], dataset=run.train_set)
+                   for run in RUNS if run.method == "multistyle"})

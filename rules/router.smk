@@ -1,114 +1,86 @@
-# The two-student mixture with a CoT router (Distill): training rows from the multi-style log, one training
-# job per mode (router, naive, only_a, only_b), evaluation views that the generate/score rules evaluate.
-from cotdistill.methods import router_runs as ROUTER
+# The two-student mixture with a CoT router (src/cotdistill/methods/router/): training rows from the
+# multi-style log, one training job per mode (router, naive, only_a, only_b), evaluation views that the
+# generate/score rules evaluate.
+from cotdistill.methods import router
 
-ROUTER_DIR = f"{R}/router/{{experiment}}/{{teacher}}/{{dataset}}"
-
-
-def router_base(member):
-    def fn(wc):
-        student = config["experiments"][wc.experiment]["students"][0 if member == "a" else 1]
-        cfg = config["students"][student]
-        return f"{R}/students/{student}/{wc.dataset}" if "init" in cfg else cfg["model"]
-
-    return fn
-
-
-def router_built(wc):
-    """From-scratch students the run starts from (hub models are not files of this workflow)."""
-    return [f"{R}/students/{s}/{wc.dataset}" for s in config["experiments"][wc.experiment]["students"]
-            if "init" in config["students"][s]]
+ROUTER_DIRS = router.router_dirs(RUNS, L)
 
 
 rule router_data:
     """Training rows (question + one style's rationale, with its style) from the multi-style log."""
     input:
-        problems=f"{R}/data/{{dataset}}/train.jsonl",
-        enriched=f"{R}/multistyle/{{experiment}}/{{teacher}}/{{dataset}}.enriched.jsonl",
+        problems=L.path("data", split="train"),
+        enriched=L.multistyle_log,
     output:
-        f"{ROUTER_DIR}/train.jsonl",
+        L.router_rows,
     params:
-        keep=lambda wc: config["experiments"][wc.experiment].get("filter", "correct"),
+        keep=lambda wc: SETTINGS[wc.experiment].filter,
     log:
-        f"{R}/logs/router/{{experiment}}/{{teacher}}/{{dataset}}/data.log",
+        L.log("router/{experiment}/{teacher}/{dataset}/data.log"),
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/router.py"
+        "../scripts/router_data.py"
 
 
 rule router_train:
     """Two students (+ router, + ensemble weights) trained together with transformers + peft."""
     input:
-        rows=f"{ROUTER_DIR}/train.jsonl",
-        bases=router_built,
+        rows=L.router_rows,
+        bases=lambda wc: built_bases(SETTINGS[wc.experiment].students, wc.dataset),
     output:
-        directory(f"{ROUTER_DIR}/{{mode}}"),
+        directory(L.router_mode),
     params:
-        router=lambda wc: canonical(config["experiments"][wc.experiment].get("router", {})),
-        student_a=router_base("a"),
-        student_b=router_base("b"),
+        router=lambda wc: canonical({**SETTINGS[wc.experiment].router, "mode": wc.mode}),
+        student_a=lambda wc: base_path(SETTINGS[wc.experiment].students[0], wc.dataset),
+        student_b=lambda wc: base_path(SETTINGS[wc.experiment].students[1], wc.dataset),
     log:
-        f"{R}/logs/router/{{experiment}}/{{teacher}}/{{dataset}}/{{mode}}.log",
+        L.log("router/{experiment}/{teacher}/{dataset}/{mode}.log"),
     wildcard_constraints:
-        mode="router|naive|only_a|only_b",
+        mode="|".join(router.VIEWS),
     threads: HEAVY_THREADS
     resources:
         heavy_jobs=1,
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/router.py"
+        "../scripts/router_train.py"
 
 
 rule router_view:
     """A checkpoint folder that names a trained mode and its evaluated member(s), for generate/score."""
     input:
-        f"{ROUTER_DIR}/{{mode}}",
+        L.router_mode,
     output:
-        directory(f"{R}/checkpoints/{{student}}/{{dataset}}/{{teacher}}.router-{{experiment}}-{{mode}}-{{member}}.{{filter}}"),
+        directory(L.path("checkpoint", recipe="{teacher}.router-{experiment}-{mode}-{member}.{filter}")),
+    params:
+        members=lambda wc: router.members(wc.mode, wc.member),
     log:
-        f"{R}/logs/router/{{experiment}}/{{teacher}}/{{dataset}}/{{mode}}-{{member}}.{{student}}.{{filter}}.view.log",
+        L.log("router/{experiment}/{teacher}/{dataset}/{mode}-{member}.{student}.{filter}.view.log"),
     wildcard_constraints:
-        mode="router|naive|only_a|only_b",
+        mode="|".join(router.VIEWS),
         member="ens|a|b",
-        filter="correct|all",
+        filter=paths.FILTER,
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/router.py"
+        "../scripts/router_view.py"
 
 
 ruleorder: router_view > train
 
 
-def router_runs_dirs():
-    return sorted({f"{R}/router/{run.experiment}/{run.labels['teacher']}/{run.train_set}/router"
-                   for run in RUNS if run.method == "router" and run.labels["mode"] == "router"})
-
-
 rule router_posrate:
     """Positive routing rate (share routed to student A) per CoT style and epoch: the original calc_posrate."""
     input:
-        router_runs_dirs(),
+        [path for path, _ in ROUTER_DIRS],
     output:
-        f"{R}/tables/router_posrate.csv",
+        L.path("table", name="router_posrate"),
+    params:
+        meta=[key for _, key in ROUTER_DIRS],
     log:
-        f"{R}/logs/report/router_posrate.log",
+        L.log("report/router_posrate.log"),
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/router.py"
-
-
-rule figure_router:
-    input:
-        f"{R}/tables/router_posrate.csv",
-    output:
-        f"{R}/figures/router.png",
-    log:
-        f"{R}/logs/report/figure_router.log",
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/router.py"
+        "../scripts/router_posrate.py"

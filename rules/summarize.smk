@@ -1,149 +1,112 @@
-# Iterated summarization: one file per iteration, so a new summarization prompt or summarizer reruns
-# iterations >= 1 and reuses iteration 0.
-from cotdistill.methods import summarize as SUM
+# Iterated summarization (src/cotdistill/methods/summarize.py): one file per iteration, so a new
+# summarization prompt or summarizer reruns iterations >= 1 and reuses iteration 0.
+from cotdistill.methods import summarize
 
-
-def sum_settings(wc):
-    return SUM.settings(config["experiments"][wc.experiment])
-
-
-def sum_problems(wc):
-    return f"{R}/data/{wc.dataset}/{sum_settings(wc)['split']}.jsonl"
-
-
-def sum_template(kind):
-    return lambda wc: str(SUM.template_path(kind, sum_settings(wc)[kind]))
-
-
-def sum_solver(wc):
-    """The solver's config (a teacher block, or a student checkpoint run as an hf teacher)."""
-    return canonical(SUM.solver(config, wc.model, wc.dataset, R))
-
-
-def sum_summarizer(wc):
-    who = sum_settings(wc)["summarizer"]
-    return canonical(SUM.solver(config, wc.model if who == "self" else who, wc.dataset, R))
-
-
-def sum_checkpoint(wc):
-    return [SUM.checkpoint(R, wc.model, wc.dataset)] if "@" in wc.model else []
-
-
-SUM_DIR = f"{R}/summarize/{{experiment}}/{{model}}/{{dataset}}"
+SUM_METRICS = summarize.metrics_files(RUNS, L)
 
 
 rule summarize_first:
     """Iteration 0: the model's first attempt at every problem (reasoning prompt + model only)."""
     input:
-        problems=sum_problems,
-        reasoning=sum_template("reasoning"),
-        checkpoint=sum_checkpoint,
+        problems=lambda wc: L.path("data", dataset=wc.dataset, split=SETTINGS[wc.experiment].split),
+        reasoning=lambda wc: str(summarize.template_path("reasoning", SETTINGS[wc.experiment].reasoning)),
+        checkpoint=lambda wc: summarize.checkpoint_inputs(L, wc.model, wc.dataset),
     output:
-        f"{SUM_DIR}/iter0.jsonl",
+        L.path("loop_iteration", i=0),
     params:
-        solver=sum_solver,
-        cache_dir=f"{R}/.cache/llm",
+        solver=lambda wc: canonical(summarize.solver(config, wc.model, wc.dataset, L)),
+        reasoning=lambda wc: SETTINGS[wc.experiment].reasoning,
+        cache_dir=L.cache,
     log:
-        f"{R}/logs/summarize/{{experiment}}/{{model}}/{{dataset}}/iter0.log",
+        L.log("summarize/{experiment}/{model}/{dataset}/iter0.log"),
     wildcard_constraints:
-        model=r"[A-Za-z][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?",
+        model=paths.LOOP_MODEL,
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/summarize.py"
+        "../scripts/summarize_iteration.py"
 
 
 rule summarize_next:
     """Iteration i: summarize attempt i-1, then attempt again with every summary so far."""
     input:
-        previous=lambda wc: f"{R}/summarize/{wc.experiment}/{wc.model}/{wc.dataset}/iter{int(wc.i) - 1}.jsonl",
-        problems=sum_problems,
-        reasoning=sum_template("reasoning"),
-        summarize=sum_template("summarize"),
-        checkpoint=sum_checkpoint,
+        previous=lambda wc: L.path("loop_iteration", experiment=wc.experiment, model=wc.model, dataset=wc.dataset, i=int(wc.i) - 1),
+        problems=lambda wc: L.path("data", dataset=wc.dataset, split=SETTINGS[wc.experiment].split),
+        reasoning=lambda wc: str(summarize.template_path("reasoning", SETTINGS[wc.experiment].reasoning)),
+        summarize=lambda wc: str(summarize.template_path("summarize", SETTINGS[wc.experiment].summarize)),
+        checkpoint=lambda wc: summarize.checkpoint_inputs(L, wc.model, wc.dataset),
     output:
-        f"{SUM_DIR}/iter{{i}}.jsonl",
+        L.loop_iteration,
     params:
-        solver=sum_solver,
-        summarizer=sum_summarizer,
-        continue_after_correct=lambda wc: sum_settings(wc)["continue_after_correct"],
-        cache_dir=f"{R}/.cache/llm",
+        solver=lambda wc: canonical(summarize.solver(config, wc.model, wc.dataset, L)),
+        summarizer=lambda wc: canonical(summarize.summarizer_of(config, SETTINGS[wc.experiment], wc.model, wc.dataset, L)),
+        reasoning=lambda wc: SETTINGS[wc.experiment].reasoning,
+        summarize=lambda wc: SETTINGS[wc.experiment].summarize,
+        continue_after_correct=lambda wc: SETTINGS[wc.experiment].continue_after_correct,
+        cache_dir=L.cache,
     log:
-        f"{R}/logs/summarize/{{experiment}}/{{model}}/{{dataset}}/iter{{i}}.log",
+        L.log("summarize/{experiment}/{model}/{dataset}/iter{i}.log"),
     wildcard_constraints:
-        model=r"[A-Za-z][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?",
-        i=r"[1-9][0-9]*",
+        model=paths.LOOP_MODEL,
+        i=paths.ROUND,
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/summarize.py"
+        "../scripts/summarize_iteration.py"
 
 
 rule summarize_metrics:
     """Accuracy of an iteration with the oracle stop and without it, tokens spent."""
     input:
-        f"{SUM_DIR}/iter{{i}}.jsonl",
+        L.loop_iteration,
     output:
-        oracle=f"{SUM_DIR}/iter{{i}}.oracle.metrics.json",
-        no_oracle=f"{SUM_DIR}/iter{{i}}.no_oracle.metrics.json",
+        oracle=L.path("loop_metrics", variant="oracle"),
+        no_oracle=L.path("loop_metrics", variant="no_oracle"),
     log:
-        f"{R}/logs/summarize/{{experiment}}/{{model}}/{{dataset}}/iter{{i}}.metrics.log",
+        L.log("summarize/{experiment}/{model}/{dataset}/iter{i}.metrics.log"),
     wildcard_constraints:
-        model=r"[A-Za-z][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?",
+        model=paths.LOOP_MODEL,
         i=r"[0-9]+",
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/summarize_report.py"
+        "../scripts/summarize_metrics.py"
 
 
 rule summarize_final:
     """`sft: {from: summary}`: a summary of each problem's final attempt, the compact rationale students train on."""
     input:
-        last=lambda wc: SUM.iteration_file(R, wc.experiment, wc.model, wc.dataset, sum_settings(wc)["max_iterations"] - 1),
-        problems=sum_problems,
-        summarize=sum_template("summarize"),
+        last=lambda wc: L.path("loop_iteration", experiment=wc.experiment, model=wc.model, dataset=wc.dataset,
+                                         i=SETTINGS[wc.experiment].max_iterations - 1),
+        problems=lambda wc: L.path("data", dataset=wc.dataset, split=SETTINGS[wc.experiment].split),
+        summarize=lambda wc: str(summarize.template_path("summarize", SETTINGS[wc.experiment].summarize)),
     output:
-        f"{SUM_DIR}/final_summary.jsonl",
+        L.loop_final_summary,
     params:
-        summarizer=sum_summarizer,
-        cache_dir=f"{R}/.cache/llm",
+        summarizer=lambda wc: canonical(summarize.summarizer_of(config, SETTINGS[wc.experiment], wc.model, wc.dataset, L)),
+        summarize=lambda wc: SETTINGS[wc.experiment].summarize,
+        cache_dir=L.cache,
     log:
-        f"{R}/logs/summarize/{{experiment}}/{{model}}/{{dataset}}/final_summary.log",
+        L.log("summarize/{experiment}/{model}/{dataset}/final_summary.log"),
     wildcard_constraints:
         model=NAME,
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/summarize.py"
-
-
-def sum_metrics():
-    return sorted({f"{R}/{run.metrics}" for run in RUNS if run.method == "summarize" and run.metrics})
+        "../scripts/summarize_final.py"
 
 
 rule summarization_table:
     """results/tables/summarization.csv: per iteration, both accuracies and the tokens spent."""
     input:
-        sum_metrics(),
+        [path for path, _ in SUM_METRICS],
     output:
-        f"{R}/tables/summarization.csv",
+        L.path("table", name="summarization"),
+    params:
+        meta=[key for _, key in SUM_METRICS],
     log:
-        f"{R}/logs/report/summarization_table.log",
+        L.log("report/summarization_table.log"),
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/summarize_report.py"
-
-
-rule figure_summarization:
-    input:
-        f"{R}/tables/summarization.csv",
-    output:
-        f"{R}/figures/summarization.png",
-    log:
-        f"{R}/logs/report/figure_summarization.log",
-    conda:
-        "../envs/pipeline.yaml"
-    script:
-        "../scripts/summarize_report.py"
+        "../scripts/summarize_table.py"

@@ -4,6 +4,6 @@ from cotdistill.logs import to_log
 
 log = to_log(snakemake.log[0])
 current, previous = read_json(snakemake.input.current)["accuracy"], read_json(snakemake.input.previous)["accuracy"]
-verdict = {"round": int(snakemake.wildcards.round), "accuracy": current, "previous_accuracy": previous, "continue": current > previous}
+verdict = {"round": snakemake.params.round, "accuracy": current, "previous_accuracy": previous, "continue": current > previous}
 write_json(snakemake.output[0], verdict)
 log.info("%s", verdict)

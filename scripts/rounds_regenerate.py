@@ -7,7 +7,7 @@ from cotdistill.methods.rounds import regenerate
 
 log = to_log(snakemake.log[0])
 wc = snakemake.wildcards
-name = f"{wc.method}-{wc.experiment}-{wc.student}-r{wc.round}"
+name = snakemake.params.name
 rows, summary = regenerate(wc.teacher, json.loads(snakemake.params.teacher), read_jsonl(snakemake.input.problems),
                            read_jsonl(snakemake.input.previous), name, hint=snakemake.params.hint, cache_dir=snakemake.params.cache_dir)
 write_jsonl(snakemake.output.rows, rows)

@@ -7,18 +7,13 @@ import random
 import pytest
 import torch
 
+from cotdistill import figures
 from cotdistill.io import read_json, read_jsonl
-from cotdistill.methods.router import (
-    Ensemble,
-    RouterConfig,
-    RouterTrainer,
-    encode_example,
-    load_ensemble,
-    load_student,
-    plot_router,
-    positive_rates,
-    train_router,
-)
+from cotdistill.methods.router.config import RouterConfig
+from cotdistill.methods.router.encoding import encode_example
+from cotdistill.methods.router.ensemble import Ensemble, load_ensemble, load_member
+from cotdistill.methods.router.logs import positive_rates
+from cotdistill.methods.router.trainer import RouterTrainer, train_router
 from cotdistill.student import build_model, train_tokenizer
 
 WORDS = {"x": "first add {a} and {b} then we get {c}", "y": "sum is {c} since {b} plus {a} equals {c} indeed"}
@@ -56,12 +51,14 @@ def students(tmp_path_factory):
 
 
 def test_config_errors_name_the_key():
-    with pytest.raises(ValueError, match="router.consistency"):
+    with pytest.raises(ValueError, match="consistency = 'kld'"):
         RouterConfig(consistency="kld")
-    with pytest.raises(ValueError, match="unknown key.*epoch"):
+    with pytest.raises(ValueError, match=r"router\.epoch: unknown key \(did you mean epochs\?\)"):
         RouterConfig.from_dict({"epoch": 2})
     with pytest.raises(ValueError, match="router.lora.r"):
         RouterConfig.from_dict({"lora": {"r": 0}})
+    with pytest.raises(ValueError, match=r"router\.lora\.alpah: unknown key \(did you mean alpha\?\)"):
+        RouterConfig.from_dict({"lora": {"alpah": 4}})
     assert RouterConfig.from_dict({"lora": {"r": 4}}).lora.r == 4
 
 
@@ -131,8 +128,10 @@ def test_router_learns_styles_logs_and_positive_rates(students, tmp_path):
     assert end.loc["x", "mean_prob_a"] > end.loc["y", "mean_prob_a"] + 0.2
     hand = sum(r["choice"] == "a" for r in logs[-1] if r["style"] == "x") / 16
     assert end.loc["x", "pos_rate"] == pytest.approx(hand)
-    plot_router(df, tmp_path / "fig/router.png")
-    assert (tmp_path / "fig/router.png").read_bytes()[:4] == b"\x89PNG"
+    table = tmp_path / "router_posrate.csv"
+    df.assign(experiment="e", teacher="t", dataset="d").to_csv(table, index=False)
+    figures.loops.router(None, {"table": [str(table)]}, str(tmp_path / "router.png"))
+    assert (tmp_path / "router.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_naive_mode_trains_both_without_router_logs(students, tmp_path):
@@ -156,7 +155,7 @@ def test_ensemble_generation_batch_and_single_student_matches_generate(students,
     assert ens.generate(prompts[:1], max_new_tokens=12, batch_size=1) == outs[:1]  # padding does not change answers
 
     # One member alone: the loop equals transformers' greedy generate on a left-padded batch.
-    model, tok = load_student(tmp_path, "a", device="cpu")
+    model, tok = load_member(tmp_path, "a", device="cpu")
     solo = Ensemble([model], [1.0], tok)
     ids = [tok(tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True),
                add_special_tokens=False)["input_ids"] for p in prompts]

@@ -11,7 +11,7 @@ import pytest
 from conftest import snakemake, workflow_copy
 from cotdistill.experiments import ConfigError, expand_runs
 from cotdistill.io import read_json, read_jsonl
-from cotdistill.methods import router_runs
+from cotdistill.methods import router as router_runs
 
 
 def test_training_rows_carry_style_and_filter():
@@ -41,7 +41,7 @@ def config(**exp):
     ({"styles": []}, r"experiments\.mix\.styles"),
     ({"styles": ["poetry"]}, r"experiments\.mix\.styles: unknown style 'poetry'"),
     ({"router": {"consistency": "kld"}}, r"experiments\.mix\.router\.consistency = 'kld'"),
-    ({"router": {"epoch": 2}}, r"experiments\.mix\.router: unknown key\(s\) \['epoch'\]"),
+    ({"router": {"epoch": 2}}, r"experiments\.mix\.router\.epoch: unknown key \(did you mean epochs\?\)"),
     ({"router": {"mode": "naive"}}, r"experiments\.mix\.router\.mode: set by the DAG"),
 ])
 def test_config_errors_name_the_key(exp, message):

@@ -12,6 +12,7 @@ from conftest import dry_run_jobs, snakemake, workflow_copy
 from cotdistill.data.generators import generate_split
 from cotdistill.experiments import ConfigError, expand_runs
 from cotdistill.methods import summarize as S
+from cotdistill.paths import Layout
 
 OFFLINE = ("offline", {"kind": "offline", "error_rate": 0.5}, True)
 SUMMARIZER = ("summ", {"kind": "offline", "seed": 2}, True)
@@ -147,7 +148,7 @@ def test_a_trained_student_runs_the_loop_through_transformers(tmp_path, problems
     build_model(tok, {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}).save_pretrained(ckpt)
     tok.save_pretrained(ckpt)
     cfg = {"teachers": {"t": {"kind": "offline"}}, "students": {"s": {"generation": {"max_new_tokens": 5, "batch_size": 4}}}}
-    model = S.solver(cfg, "s@t.cot.correct", "d", str(tmp_path / "results"))
+    model = S.solver(cfg, "s@t.cot.correct", "d", Layout(str(tmp_path / "results")))
     assert model[1]["kind"] == "hf" and model[1]["model"].endswith("checkpoints/s/d/t.cot.correct") and not model[2]
     rows0, stages = S.first_iteration(problems[:3], model, "v0", cache_dir=str(tmp_path / "cache"))
     rows1, _ = S.next_iteration(rows0, problems[:3], model, model, "v0", "v1", continue_after_correct=True)

@@ -13,6 +13,7 @@ from conftest import dry_run_jobs, snakemake, workflow_copy
 from cotdistill.data.generators import generate_split
 from cotdistill.experiments import ConfigError, expand_runs
 from cotdistill.methods import summarize as S
+from cotdistill.paths import Layout
 from cotdistill.sft import build_sft
 from test_summarize import OFFLINE, SUMMARIZER
 
@@ -81,8 +82,8 @@ def test_sft_adds_one_student_run_per_teacher():
     assert {(r.student, r.recipe) for r in sft} == {("s", "t.summarize-it-summary.all"), ("s", "u.summarize-it-summary.all")}
     assert all(r.method == "summarize" and r.metrics is None and r.labels["style"] == "sft-summary" for r in sft)
     assert len(runs) - len(sft) == len(expand_runs(config(max_iterations=2)))  # the iteration rows are unchanged
-    assert S.sft_input(config(max_iterations=2), "R", "t", "d", "summarize-it-final_attempt") == "R/summarize/it/t/d/iter1.jsonl"
-    assert S.sft_input(config(), "R", "t", "d", "summarize-it-summary") == "R/summarize/it/t/d/final_summary.jsonl"
+    assert S.sft_input(config(max_iterations=2), Layout("R"), "t", "d", "summarize-it-final_attempt") == "R/summarize/it/t/d/iter1.jsonl"
+    assert S.sft_input(config(), Layout("R"), "t", "d", "summarize-it-summary") == "R/summarize/it/t/d/final_summary.jsonl"
 
 
 # ----------------------------------------------------------------------------- the DAG

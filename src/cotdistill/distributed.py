@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import subprocess
 
-from .experiments import ConfigError
+from .errors import ConfigError
 
 STRATEGIES = ("none", "ddp", "deepspeed", "fsdp")
 

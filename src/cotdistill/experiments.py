@@ -1,127 +1,96 @@
-"""Experiments in config.yaml expanded into runs: one (student, training set, SFT recipe) each.
+"""Experiments in config.yaml expanded into runs, through the method registry.
 
-A recipe is ``{teacher}.{source}.{filter}``: ``source`` is a prompting (``direct``, ``cot``, ``strong``,
-``style-<s>``, ``g<n>-<format>``) or a multi-style mix (``multistyle-<experiment>-all|best``); ``filter``
-is ``correct`` or ``all``. A run's files live under ``{student}/{train_set}/{recipe}``, so two
-experiments that need the same cell share its training.
+Every experiment names a ``method``; :data:`METHODS` maps each name to its :class:`~cotdistill.methods.base.Method`
+(its closed settings dataclass, ``runs``, figures and hooks). Adding a method is one line here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from . import paths
+from .errors import ConfigError
+from .methods import distill, factors, fair, multistyle, router, summarize, undo
+from .methods.base import Experiment, Method, check_references
+from .runs import Run, split_recipe  # noqa: F401  (re-exported: the rule files' and tests' entry point)
+from .settings import did_you_mean
+
+METHODS: dict[str, Method] = {m.METHOD.name: m.METHOD for m in (distill, factors, multistyle, undo, fair, summarize, router)}
 
 
-class ConfigError(ValueError):
-    """A config.yaml mistake; the message names the key."""
+def method_of(name: str, spec: dict) -> Method:
+    method = spec.get("method") if isinstance(spec, dict) else None
+    if method not in METHODS:
+        raise ConfigError(f"experiments.{name}.method: {method!r} is not a method{did_you_mean(method, METHODS)}")
+    return METHODS[method]
 
 
-@dataclass
-class Run:
-    experiment: str
-    method: str
-    student: str
-    train_set: str
-    recipe: str
-    eval_sets: tuple[str, ...]
-    labels: dict = field(default_factory=dict)  # teacher, style, granularity, format, round
-    metrics: str | None = None  # metrics file under results_dir, where a method does not evaluate under eval/
-
-    @property
-    def path(self) -> str:
-        return f"{self.student}/{self.train_set}/{self.recipe}"
+def experiment_settings(config: dict, name: str) -> Experiment:
+    """The parsed, checked settings of one experiment; ConfigError naming the key on a mistake."""
+    spec = config["experiments"][name]
+    m = method_of(name, spec)
+    s = m.parse(name, spec)
+    check_references(f"experiments.{name}", s, config)
+    if m.check:
+        m.check(f"experiments.{name}", s, config)
+    return s
 
 
-def split_recipe(recipe: str) -> tuple[str, str, str]:
-    teacher, rest = recipe.split(".", 1)
-    source, keep = rest.rsplit(".", 1)
-    return teacher, source, keep
+def all_settings(config: dict) -> dict[str, Experiment]:
+    """Every experiment's settings, checked before any job."""
+    return {name: experiment_settings(config, name) for name in config.get("experiments", {})}
 
 
-def check_references(config: dict) -> None:
-    """Every name an experiment uses is defined; raise ConfigError naming the key otherwise."""
-    for exp, spec in config.get("experiments", {}).items():
-        for kind, key in (("datasets", "datasets"), ("eval_datasets", "datasets"), ("teachers", "teachers"), ("students", "students")):
-            for name in spec.get(kind, []):
-                if name not in config.get(key, {}):
-                    raise ConfigError(f"experiments.{exp}.{kind}: {name!r} is not defined under {key}: (defined: {', '.join(sorted(config.get(key, {}))) or 'none'})")
-        if spec["method"] in ("summarize", "router"):
-            from .methods import router_runs, summarize
-
-            try:
-                summarize.check(exp, spec, config) if spec["method"] == "summarize" else router_runs.check(exp, spec)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
-        if spec["method"] in ("undo", "fair"):
-            from .methods import rounds
-
-            try:
-                rounds.knobs(exp, spec, config)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
-        if spec["method"] in ("multistyle", "router"):
-            from .teacher_prompts import load_prompts
-
-            known = load_prompts()["styles"]
-            for key in ("styles", "single_styles"):
-                for s in spec.get(key, []):
-                    if s not in known:
-                        raise ConfigError(f"experiments.{exp}.{key}: unknown style {s!r} (prompts/solve.yaml has {', '.join(known)})")
+def expand_runs(config: dict, settings: dict[str, Experiment] | None = None) -> list[Run]:
+    settings = settings if settings is not None else all_settings(config)
+    return [run for name, s in settings.items() for run in METHODS[s.method].runs(name, s)]
 
 
-def _runs(exp: str, spec: dict, sources: list[tuple[str, dict]]) -> list[Run]:
-    keep = spec.get("filter", "correct")
-    evals = tuple(spec.get("eval_datasets") or ())
-    return [
-        Run(exp, spec["method"], student, ds, f"{teacher}.{source}.{keep}", evals or (ds,), {"teacher": teacher, **labels})
-        for student in spec["students"]
-        for ds in spec["datasets"]
-        for teacher in spec["teachers"]
-        for source, labels in sources
-    ]
+def figures(settings: dict[str, Experiment]) -> list[str]:
+    """The figure names of the study: accuracy, then each method's (in registry order) that has experiments."""
+    used = {s.method for s in settings.values()}
+    return ["accuracy"] + [f for name, m in METHODS.items() if name in used for f in m.figures]
 
 
-def experiment_runs(exp: str, spec: dict) -> list[Run]:
-    method = spec["method"]
-    if method == "distill":
-        sources = [(p, {"style": p}) for p in spec.get("promptings", ["direct", "cot"])]
-    elif method == "multistyle":
-        sources = [(f"multistyle-{exp}-all", {"style": "all"}), (f"multistyle-{exp}-best", {"style": "best"}), ("strong", {"style": "strong"})]
-        sources += [(f"style-{s}", {"style": s}) for s in spec.get("single_styles", [])]
-    elif method == "factors":
-        sources = [
-            (f"g{g}-{f}", {"granularity": g, "format": f})
-            for g in spec.get("granularities", [1, 2, 3, 4, 5, 6])
-            for f in spec.get("formats", ["nl"])
-        ]
-    elif method == "summarize":
-        from .methods import summarize
-
-        return summarize.runs(exp, spec)
-    elif method == "router":
-        from .methods import router_runs
-
-        return router_runs.runs(exp, spec)
-    elif method in ("undo", "fair"):
-        from .methods import rounds
-
-        return rounds.runs(exp, spec)
-    else:
-        raise ConfigError(f"experiments.{exp}.method: {method!r} is not available in this version")
-    return _runs(exp, spec, sources)
+def targets(settings: dict[str, Experiment]) -> list[str]:
+    """Extra targets (relative to the results directory) that methods add beside the table and figures."""
+    out = []
+    for name, s in settings.items():
+        m = METHODS[s.method]
+        for t in m.targets(name, s) if m.targets else []:
+            if t not in out:
+                out.append(t)
+    return out
 
 
-def expand_runs(config: dict) -> list[Run]:
-    check_references(config)
-    return [run for exp, spec in config["experiments"].items() for run in experiment_runs(exp, spec)]
+def sft_inputs(config: dict, layout: paths.Layout, recipe: str, dataset: str) -> list[str]:
+    """The files an SFT recipe is built from: a method's own source (a mix, a loop's outputs), else the
+    rationale files of its prompting."""
+    teacher, source, _ = split_recipe(recipe)
+    for m in METHODS.values():
+        found = m.sft_inputs(config, layout, teacher, dataset, source) if m.sft_inputs else None
+        if found is not None:
+            return found
+    return [layout.path("rationales", teacher=teacher, dataset=dataset, prompting=source)]
 
 
-def multistyle_styles(config: dict, experiment: str) -> list[str]:
-    return list(config["experiments"][experiment].get("styles", []))
+def sft_rationales(source: str, inputs: list[list[dict]]) -> list[dict]:
+    """Rationale rows of an SFT source from the rows of its input files (see :func:`sft_inputs`)."""
+    for m in METHODS.values():
+        rows = m.sft_rationales(source, inputs) if m.sft_rationales else None
+        if rows is not None:
+            return rows
+    return [row for rows in inputs for row in rows]
+
+
+def gates(run: dict, settings: dict[str, Experiment]) -> list[dict]:
+    """Early-stop checkpoints (``round_gate`` wildcards) a run depends on."""
+    s = settings.get(run["experiment"])
+    m = METHODS[run["method"]]
+    return m.gates(run, s) if m.gates and s is not None else []
 
 
 def rationale_promptings(config: dict, source: str) -> list[str]:
-    """The rationale files (promptings) that an SFT source is built from."""
-    if source.startswith("multistyle-"):
-        experiment = source[len("multistyle-") :].rsplit("-", 1)[0]
-        return [f"style-{s}" for s in multistyle_styles(config, experiment)]
+    """The rationale files (promptings) that a multi-style mix or a prompting source is built from."""
+    m = multistyle.SOURCE.match(source)
+    if m:
+        return multistyle.style_promptings(config["experiments"][m["experiment"]].get("styles", []))
     return [source]

@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 
-def load_student(path: str | Path, dtype: str = "auto"):
+def load_checkpoint(path: str | Path, dtype: str = "auto"):
     """Model and tokenizer from a checkpoint directory: a full model, or a PEFT adapter on its base."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -34,7 +34,7 @@ def load_student(path: str | Path, dtype: str = "auto"):
 
 
 def lf_template(tokenizer, name: str):
-    from .train import ensure_torchaudio_shim
+    from .lf_compat import ensure_torchaudio_shim
 
     ensure_torchaudio_shim()
     from llamafactory.data import get_template_and_fix_tokenizer
@@ -87,8 +87,9 @@ def generate_ids(model, tokenizer, prompt_ids: list[list[int]], *, max_new_token
     return outputs
 
 
-def generate(model_dir: str, template: str, prompts: list[str], *, max_new_tokens: int = 256, batch_size: int = 32,
-             decoding: dict | None = None) -> list[str]:
-    model, tokenizer = load_student(model_dir)
+def checkpoint_answers(model_dir: str, template: str, prompts: list[str], *, max_new_tokens: int = 256, batch_size: int = 32,
+                       decoding: dict | None = None) -> list[str]:
+    """A trained checkpoint's answers to single-turn prompts, encoded with its training template."""
+    model, tokenizer = load_checkpoint(model_dir)
     return generate_ids(model, tokenizer, encode_prompts(tokenizer, template, prompts), max_new_tokens=max_new_tokens, batch_size=batch_size,
                         decoding=decoding)

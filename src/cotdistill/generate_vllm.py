@@ -69,7 +69,7 @@ def model_source(checkpoint: str | Path) -> tuple[str, str | None, int]:
     return str(checkpoint), None, 0
 
 
-def generate(checkpoint: str, prompt_ids: list[list[int]], stop_ids: list[int], *, max_new_tokens: int, llm_kwargs: dict | None = None) -> list[str]:
+def vllm_answers(checkpoint: str, prompt_ids: list[list[int]], stop_ids: list[int], *, max_new_tokens: int, llm_kwargs: dict | None = None) -> list[str]:
     """Greedy completions of token-id prompts by a full model or a LoRA adapter on its base."""
     LLM, SamplingParams, TokensPrompt, LoRARequest = import_vllm()
     model, adapter, rank = model_source(checkpoint)

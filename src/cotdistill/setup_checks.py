@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .experiments import ConfigError
+from .errors import ConfigError
 
 
 def check_schema(config: dict, schema_path: str | Path) -> None:

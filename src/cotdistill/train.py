@@ -6,7 +6,6 @@ batch 64, cutoff 4096, seed 100); each student's ``train:`` block overrides them
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from . import checkpoints, distributed
+from .lf_compat import shim_pythonpath
 from .jobenv import clean_env
 
 PAPER_DEFAULTS = {
@@ -32,7 +32,6 @@ PAPER_DEFAULTS = {
     "save_steps": 500,
     "save_total_limit": 1,
 }
-SHIM_DIR = Path(__file__).resolve().parent / "_shims"
 
 
 def training_settings(student: dict) -> dict:
@@ -108,15 +107,8 @@ def launch_env() -> dict:
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     env.setdefault("DISABLE_VERSION_CHECK", "1")
     env.setdefault("WANDB_DISABLED", "true")
-    if importlib.util.find_spec("torchaudio") is None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH")]))
+    shim_pythonpath(env)
     return env
-
-
-def ensure_torchaudio_shim() -> None:
-    """Make ``import llamafactory`` work in this process where torchaudio is missing (see launch_env)."""
-    if importlib.util.find_spec("torchaudio") is None and str(SHIM_DIR) not in sys.path:
-        sys.path.insert(0, str(SHIM_DIR))
 
 
 def run_training(config_path: str, out_dir: str, work_dir: str, dist: dict | None = None, log=sys.stderr) -> None:

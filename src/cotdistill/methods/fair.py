@@ -10,13 +10,45 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from ..prompts import core_prompt
 from ..teacher_prompts import generation_params
 from ..teachers.base import Request
-from .rounds import solution_part
+from .base import Method
+from .rounds import COMMITTEE, RoundSettings, chain_runs, gates, solution_part
 
 _SCORE = re.compile(r"\[\s*(\d+(?:\.\d+)?)\s*\]")
+
+
+@dataclass
+class Settings(RoundSettings):
+    review_threshold: float = 3.0
+    alpha: float = 0.5  # share of mistake→feedback examples in the training mix
+    mix: str = "interleave_over"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if len(self.teachers) < 2:
+            raise ValueError(f"teachers: fair needs at least 2 teachers (each rationale is reviewed by the others), got {len(self.teachers)}")
+        if COMMITTEE in self.teachers:
+            raise ValueError(f"teachers: {COMMITTEE!r} is reserved for the committee's recipes; rename that teacher")
+        if not isinstance(self.alpha, (int, float)) or not 0 <= self.alpha < 1:
+            raise ValueError(f"alpha: the feedback share must be in [0, 1), got {self.alpha!r}")
+        if not isinstance(self.review_threshold, (int, float)) or not 1 <= self.review_threshold < 5:
+            raise ValueError(f"review_threshold: a mean score in [1, 5) that accepted rationales must exceed, got {self.review_threshold!r}")
+        if self.mix not in ("interleave_over", "interleave_under"):
+            raise ValueError(f"mix: must be one of interleave_over, interleave_under, got {self.mix!r}")
+
+
+def runs(name: str, s: Settings):
+    """Each teacher alone (plain CoT), then the committee's rounds (round 0: all teachers pooled)."""
+    def singles(run, teacher):
+        if teacher is None:
+            for t in s.teachers:
+                run(f"{t}.cot.all", teacher=t, style="single")
+
+    return chain_runs(name, s, [COMMITTEE], singles)
 
 
 def parse_score(text: str | None) -> float | None:
@@ -122,3 +154,7 @@ def review(reviewer: str, reviewer_cfg: dict, rationales: list[dict], problems: 
     rows = review_rows(reviewer, requests, completions)
     summary["invalid_scores"] = sum(r["score"] is None for r in rows)
     return rows, summary
+
+
+METHOD = Method("fair", Settings, runs, figures=("fair",), gates=gates,
+                foreign={"baseline": "only used by method undo"})

@@ -1,7 +1,50 @@
 """Multi-style CoT (Distill): one problem, N reasoning styles; the enriched log, the correct-only set
-and the SFT mixes built from them (all correct styles, best-of-styles)."""
+and the SFT mixes built from them (all correct styles, best-of-styles).
+
+Recipes: ``{teacher}.multistyle-{exp}-all|best.{filter}`` (built from the enriched log), the strong wrapper
+(``strong``) and each of ``single_styles`` (``style-<s>``).
+"""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..runs import grid
+from .base import Experiment, Method, check_styles
+
+SOURCE = re.compile(r"^multistyle-(?P<experiment>[A-Za-z][A-Za-z0-9_]*)-(?P<mix>all|best)$")
+
+
+@dataclass
+class Settings(Experiment):
+    styles: list[str] = field(default_factory=list)
+    single_styles: list[str] = field(default_factory=list)
+
+
+def check(where: str, s: Settings, config: dict) -> None:
+    check_styles(where, styles=s.styles, single_styles=s.single_styles)
+
+
+def runs(name: str, s: Settings):
+    sources = [(f"multistyle-{name}-all", {"style": "all"}), (f"multistyle-{name}-best", {"style": "best"}),
+               ("strong", {"style": "strong"})]
+    return grid(name, "multistyle", s, sources + [(f"style-{x}", {"style": x}) for x in s.single_styles])
+
+
+def style_promptings(styles: list[str]) -> list[str]:
+    """The rationale files (promptings) that the enriched log joins."""
+    return [f"style-{s}" for s in styles]
+
+
+def sft_inputs(config: dict, layout, teacher: str, dataset: str, source: str) -> list[str] | None:
+    m = SOURCE.match(source)
+    return [layout.path("multistyle_log", experiment=m["experiment"], teacher=teacher, dataset=dataset)] if m else None
+
+
+def sft_mix(source: str, inputs: list[list[dict]]) -> list[dict] | None:
+    m = SOURCE.match(source)
+    return sft_rationales(inputs[0], m["mix"]) if m else None
 
 
 def enrich(problems: list[dict], styles: list[str], rationales: dict[str, list[dict]]) -> list[dict]:
@@ -58,3 +101,7 @@ def sft_rationales(rows: list[dict], mode: str) -> list[dict]:
             out.append({"id": r["id"], "response": r["responses"][i], "correct": r["correct_flags"][i], "style": r["styles"][i]})
         return out
     raise ValueError(f"multistyle SFT mode must be 'all' or 'best', not {mode!r}")
+
+
+METHOD = Method("multistyle", Settings, runs, figures=("styles",), check=check, sft_inputs=sft_inputs,
+                sft_rationales=sft_mix)

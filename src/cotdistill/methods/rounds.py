@@ -17,89 +17,83 @@ The regenerated rationales are ``rationales/{teacher}/{dataset}/{undo|fair}-{exp
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from .. import paths
 from ..prompts import ANSWER_INSTRUCTIONS, core_prompt
+from ..runs import Run, split_recipe
 from ..teacher_prompts import generation_params
 from ..teachers.base import Request
+from .base import Experiment
 
 COMMITTEE = "committee"
 SOLUTION_MARKER = "A careful solution:"
-_NAME = r"[A-Za-z][A-Za-z0-9_]*"
-ROUND_SOURCE = re.compile(rf"^(?P<method>undo|fair)-(?P<experiment>{_NAME})-(?P<student>{_NAME})-r(?P<round>\d+)$")
-ONESHOT_SOURCE = re.compile(rf"^undo-(?P<experiment>{_NAME})-x(?P<factor>\d+)$")
-POOL_SOURCE = re.compile(rf"^pool-(?P<experiment>{_NAME})$")
-SOURCE_PATTERN = r"(?:undo|fair|pool)-[A-Za-z0-9_-]+"  # what rules/rounds.smk builds (wildcard constraint)
-
-DEFAULTS = {"max_rounds": 2, "sft": "replace", "init": "base", "early_stop": False, "baseline": True,
-            "review_threshold": 3.0, "alpha": 0.5, "mix": "interleave_over"}
+ROUND_SOURCE = re.compile(paths.ROUND_SOURCE)
+ONESHOT_SOURCE = re.compile(paths.ONESHOT_SOURCE)
+POOL_SOURCE = re.compile(paths.POOL_SOURCE)
 
 
-def knobs(exp: str, spec: dict, config: dict | None = None) -> dict:
-    """The experiment's round settings with defaults; ValueError naming the key when one is wrong."""
-    k = {**DEFAULTS, **{key: spec[key] for key in DEFAULTS if key in spec}}
-    key = f"experiments.{exp}"
-    if not isinstance(k["max_rounds"], int) or isinstance(k["max_rounds"], bool) or k["max_rounds"] < 1:
-        raise ValueError(f"{key}.max_rounds: must be an integer ≥ 1, got {k['max_rounds']!r}")
-    for name, allowed in (("sft", ("replace", "add")), ("init", ("base", "previous")), ("mix", ("interleave_over", "interleave_under"))):
-        if k[name] not in allowed:
-            raise ValueError(f"{key}.{name}: must be one of {', '.join(allowed)}, got {k[name]!r}")
-    if k["early_stop"] is True:
-        k["early_stop"] = "dev"
-    if k["early_stop"] not in (False, None, "dev", "test"):
-        raise ValueError(f"{key}.early_stop: false, true (= dev) or the split to compare on (dev|test), got {k['early_stop']!r}")
-    if not isinstance(k["baseline"], bool):
-        raise ValueError(f"{key}.baseline: must be true or false")
-    if spec["method"] == "fair":
-        if len(spec["teachers"]) < 2:
-            raise ValueError(f"{key}.teachers: fair needs at least 2 teachers (each rationale is reviewed by the others), got {len(spec['teachers'])}")
-        if COMMITTEE in spec["teachers"]:
-            raise ValueError(f"{key}.teachers: {COMMITTEE!r} is reserved for the committee's recipes; rename that teacher")
-        if not isinstance(k["alpha"], (int, float)) or not 0 <= k["alpha"] < 1:
-            raise ValueError(f"{key}.alpha: the feedback share must be in [0, 1), got {k['alpha']!r}")
-        if not isinstance(k["review_threshold"], (int, float)) or not 1 <= k["review_threshold"] < 5:
-            raise ValueError(f"{key}.review_threshold: a mean score in [1, 5) that accepted rationales must exceed, got {k['review_threshold']!r}")
-    for name in ("review_threshold", "alpha", "mix"):
-        if spec["method"] != "fair" and name in spec:
-            raise ValueError(f"{key}.{name}: only used by method fair")
-    if spec["method"] != "undo" and "baseline" in spec:
-        raise ValueError(f"{key}.baseline: only used by method undo")
-    return k
+@dataclass
+class RoundSettings(Experiment):
+    """The keys UNDO and FAIR share."""
+
+    max_rounds: int = 2
+    sft: str = "replace"
+    init: str = "base"
+    early_stop: bool | str | None = False
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not isinstance(self.max_rounds, int) or isinstance(self.max_rounds, bool) or self.max_rounds < 1:
+            raise ValueError(f"max_rounds: must be an integer ≥ 1, got {self.max_rounds!r}")
+        for name, allowed in (("sft", ("replace", "add")), ("init", ("base", "previous"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}: must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.early_stop is True:
+            self.early_stop = "dev"
+        if self.early_stop == "test":  # selection on the test split would leak into the numbers it reports
+            raise ValueError("early_stop: test would select rounds on the test split; use dev (early_stop: true)")
+        if self.early_stop not in (False, None, "dev"):
+            raise ValueError(f"early_stop: false, or true / dev (compare rounds on the dev split), got {self.early_stop!r}")
 
 
 # --- recipes -------------------------------------------------------------------------------------------
 
-def round_recipe(exp: str, spec: dict, teacher: str, student: str, r: int) -> str:
+def round_recipe(exp: str, method: str, keep: str, teacher: str, student: str, r: int) -> str:
     """The recipe of round ``r`` of one chain (``teacher`` is ignored for FAIR: the committee's)."""
-    if spec["method"] == "fair":
+    if method == "fair":
         return f"{COMMITTEE}.pool-{exp}.all" if r == 0 else f"{COMMITTEE}.fair-{exp}-{student}-r{r}.all"
-    keep = spec.get("filter", "correct")
     return f"{teacher}.cot.{keep}" if r == 0 else f"{teacher}.undo-{exp}-{student}-r{r}.{keep}"
 
 
-def runs(exp: str, spec: dict) -> list:
-    """Every run of an UNDO or FAIR experiment, each with a ``round`` label (baselines have none)."""
-    from ..experiments import Run
-
-    k = knobs(exp, spec)
-    evals = tuple(spec.get("eval_datasets") or ())
+def chain_runs(exp: str, s: RoundSettings, chains: list[str], extra=None) -> list[Run]:
+    """Every round of every chain (teacher, or the committee) per student × dataset, each with a ``round``
+    label; ``extra(run, teacher)`` adds a chain's baselines."""
+    evals = tuple(s.eval_datasets or ())
     out = []
-    for student in spec["students"]:
-        for ds in spec["datasets"]:
-            chains = spec["teachers"] if spec["method"] == "undo" else [COMMITTEE]
-
+    for student in s.students:
+        for ds in s.datasets:
             def run(recipe, **labels):
-                out.append(Run(exp, spec["method"], student, ds, recipe, evals or (ds,), labels))
+                out.append(Run(exp, s.method, student, ds, recipe, evals or (ds,), labels))
 
-            if spec["method"] == "fair":
-                for t in spec["teachers"]:
-                    run(f"{t}.cot.all", teacher=t, style="single")
+            if extra:
+                extra(run, None)
             for teacher in chains:
-                for r in range(k["max_rounds"] + 1):
-                    run(round_recipe(exp, spec, teacher, student, r), teacher=teacher, round=r, style="pool" if spec["method"] == "fair" and r == 0 else spec["method"])
-                if spec["method"] == "undo" and k["baseline"]:
-                    factor = k["max_rounds"] + 1
-                    run(f"{teacher}.undo-{exp}-x{factor}.{spec.get('filter', 'correct')}", teacher=teacher, style="one-shot")
+                for r in range(s.max_rounds + 1):
+                    style = "pool" if s.method == "fair" and r == 0 else s.method
+                    run(round_recipe(exp, s.method, s.filter, teacher, student, r), teacher=teacher, round=r, style=style)
+                if extra:
+                    extra(run, teacher)
     return out
+
+
+def gates(run: dict, s: RoundSettings) -> list[dict]:
+    """The early-stop checkpoints (round_gate wildcards) that decide whether a round-r run is part of the study."""
+    rnd = run["labels"].get("round")
+    if not rnd or rnd < 2 or not s.early_stop:
+        return []
+    return [{"experiment": run["experiment"], "teacher": run["labels"]["teacher"], "student": run["student"],
+             "dataset": run["train_set"], "round": r} for r in range(1, rnd)]
 
 
 def parse_source(source: str) -> dict | None:
@@ -117,15 +111,43 @@ def parse_source(source: str) -> dict | None:
 
 def previous_recipe(config: dict, recipe: str) -> str:
     """The recipe of the round before a round-r ≥ 1 recipe."""
-    from ..experiments import split_recipe
-
     teacher, source, _ = split_recipe(recipe)
     s = parse_source(source)
-    return round_recipe(s["experiment"], config["experiments"][s["experiment"]], teacher, s["student"], s["round"] - 1)
+    spec = config["experiments"][s["experiment"]]
+    return round_recipe(s["experiment"], spec["method"], spec.get("filter", "correct"), teacher, s["student"], s["round"] - 1)
 
 
 def prompting(method: str, exp: str, student: str, r: int) -> str:
     return f"{method}-{exp}-{student}-r{r}"
+
+
+# --- DAG wiring (rules/rounds.smk): what a rule's wildcards point at -------------------------------------
+
+def source_of(recipe: str) -> dict | None:
+    return parse_source(split_recipe(recipe)[1])
+
+
+def chain_recipe(settings: dict, exp: str, teacher: str, student: str, r: int) -> str:
+    """Round ``r``'s recipe of a chain of experiment ``exp`` (``settings``: every experiment's settings)."""
+    s = settings[exp]
+    return round_recipe(exp, s.method, s.filter, teacher, student, r)
+
+
+def previous_checkpoint(config: dict, settings: dict, layout: paths.Layout, student: str, dataset: str, recipe: str) -> list[str]:
+    """Round r-1's checkpoint where a round continues from it (``init: previous``)."""
+    src = source_of(recipe)
+    if src["kind"] != "round" or settings[src["experiment"]].init != "previous":
+        return []
+    return [layout.path("checkpoint", student=student, dataset=dataset, recipe=previous_recipe(config, recipe))]
+
+
+def mixing(settings: dict, recipe: str) -> dict:
+    """FAIR's rationale/feedback mix of a round recipe (``alpha``, ``mix``); {} for UNDO."""
+    src = source_of(recipe)
+    if src.get("method") != "fair":
+        return {}
+    s = settings[src["experiment"]]
+    return {"alpha": s.alpha, "mix": s.mix}
 
 
 # --- requests ------------------------------------------------------------------------------------------
@@ -198,36 +220,32 @@ def regenerate(teacher: str, teacher_cfg: dict, problems: list[dict], previous_e
 
 
 def round_sft(problems: list[dict], base: list[dict], later: list[list[dict]], *, mode: str, keep: str,
-              feedback: bool) -> tuple[list[dict], list[dict], dict]:
+              feedback=None) -> tuple[list[dict], list[dict], dict]:
     """A round's SFT examples: round 0's rationales updated by rounds 1..r (``mode``), filtered by
-    ``keep``; with ``feedback``, also FAIR's mistake→feedback examples of the accepted rows."""
+    ``keep``; with ``feedback`` (FAIR's ``feedback_examples``), also the mistake→feedback examples of the
+    accepted rows."""
     from ..sft import build_sft
-    from .fair import feedback_examples
 
     rows, stats = build_sft(problems, merge([base] + [as_rationales(x) for x in later], mode), keep)
-    fb = feedback_examples(problems, merge([[]] + later, mode)) if feedback else []
+    fb = feedback(problems, merge([[]] + later, mode)) if feedback else []
     stats.update(rounds=len(later), new_rationales=sum(map(len, later)), feedback=len(fb))
     return rows, fb, stats
 
 
-def sft_inputs(config: dict, recipe: str, results: str, dataset: str) -> dict:
+def sft_inputs(config: dict, recipe: str, layout: paths.Layout, dataset: str) -> dict:
     """The files a rounds recipe's SFT set is built from: ``base`` (round 0 rationales) and ``rounds``."""
-    from ..experiments import split_recipe
-
     teacher, source, _ = split_recipe(recipe)
     s = parse_source(source)
     spec = config["experiments"][s["experiment"]]
-    if s["kind"] == "pool" or (s["kind"] == "round" and s["method"] == "fair"):
-        base = [f"{results}/rationales/{t}/{dataset}/cot.jsonl" for t in spec["teachers"]]
-    else:
-        base = [f"{results}/rationales/{teacher}/{dataset}/cot.jsonl"]
+    fair = s["kind"] == "pool" or (s["kind"] == "round" and s["method"] == "fair")
+    base = [layout.path("rationales", teacher=t, dataset=dataset, prompting="cot") for t in (spec["teachers"] if fair else [teacher])]
     later = []
     if s["kind"] == "round":
         for r in range(1, s["round"] + 1):
             if s["method"] == "fair":
-                later.append(f"{results}/fair/{s['experiment']}/{s['student']}/{dataset}/r{r}/accepted.jsonl")
+                later.append(layout.path("fair_accepted", experiment=s["experiment"], student=s["student"], dataset=dataset, round=r))
             else:
-                later.append(f"{results}/rationales/{teacher}/{dataset}/{prompting('undo', s['experiment'], s['student'], r)}.jsonl")
+                later.append(layout.path("rationales", teacher=teacher, dataset=dataset, prompting=prompting("undo", s["experiment"], s["student"], r)))
     return {"base": base, "rounds": later}
 
 

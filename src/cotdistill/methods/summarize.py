@@ -24,30 +24,107 @@ rationale). The listed students train on it through the ordinary sft/train/gener
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .. import paths
+from ..errors import ConfigError
 from ..prompts import ANSWER_INSTRUCTIONS, core_prompt
 from ..rationales import grade
+from ..runs import Run, split_recipe
 from ..teacher_prompts import PROMPTS_DIR, generation_params
 from ..teachers import Request, run_requests
+from .base import Experiment, Method, check_names
 
 KINDS = ("reasoning", "summarize")
 VARIANTS = ("oracle", "no_oracle")
-DEFAULTS = {"reasoning": "v0", "summarize": "v1", "summarizer": "self", "max_iterations": 3,
-            "continue_after_correct": False, "split": "test", "student_recipes": [], "sft": None}
 SFT_FROM = ("final_attempt", "summary")
-SFT_DEFAULTS = {"from": "final_attempt", "students": [], "filter": "correct"}
-SFT_SOURCE = re.compile(r"^summarize-(?P<experiment>[A-Za-z][A-Za-z0-9_]*)-(?P<kind>final_attempt|summary)$")
+SFT_SOURCE = re.compile(paths.SUMMARIZE_SFT_SOURCE)
 
 
 class SummarizeConfigError(ValueError):
     """A summarize experiment's config mistake; the message names the key."""
 
 
-def settings(spec: dict) -> dict:
-    """The experiment's summarize knobs with defaults filled in."""
-    return {k: spec.get(k, v) for k, v in DEFAULTS.items()}
+@dataclass
+class SftSettings:
+    """``sft:`` — train students on what a teacher's loop produced (recipe ``{teacher}.summarize-{exp}-{from}.{filter}``)."""
+
+    students: list[str] = field(default_factory=list)
+    filter: str = "correct"
+    source: str = "final_attempt"  # config key ``from``
+
+    def __post_init__(self):
+        if self.source not in SFT_FROM:
+            raise ValueError(f"from: one of {', '.join(SFT_FROM)}, not {self.source!r}")
+        if self.filter not in ("correct", "all"):
+            raise ValueError(f"filter: correct or all, not {self.filter!r}")
+        if not isinstance(self.students, list) or not self.students:
+            raise ValueError("students: name the student(s) to train on the loop's outputs")
+
+
+@dataclass
+class Settings(Experiment):
+    reasoning: str = "v0"
+    summarize: str = "v1"
+    summarizer: str = "self"
+    max_iterations: int = 3
+    continue_after_correct: bool = False
+    split: str = "test"
+    student_recipes: list[str] = field(default_factory=list)
+    sft: SftSettings | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        for kind in KINDS:
+            try:
+                load_template(kind, str(getattr(self, kind)))
+            except SummarizeConfigError as exc:
+                raise ValueError(str(exc)) from None
+        if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
+            raise ValueError(f"max_iterations: must be an integer >= 1, not {self.max_iterations!r}")
+        if self.students and not self.student_recipes:
+            raise ValueError("student_recipes: students are listed, so name the trained recipe(s) whose checkpoints "
+                             "run the loop (e.g. [offline.cot.correct])")
+        if isinstance(self.sft, dict):
+            self.sft = _sft(self.sft)
+        if self.sft is not None and not isinstance(self.sft, SftSettings):
+            raise ValueError(f"sft: a mapping {{from: final_attempt|summary, students: [...], filter: correct|all}}, "
+                             f"not {self.sft!r}")
+        if self.sft is not None and self.split != "train":
+            raise ValueError(f"sft: students train on the loop's problems, so the loop must run on the training "
+                             f"problems (set split: train, not {self.split!r}; a second summarize experiment can run "
+                             "the loop on the test split)")
+
+
+def _sft(block: dict) -> SftSettings:
+    from ..settings import check_keys
+
+    try:
+        check_keys(block, ("from", "students", "filter"), "sft")
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        return SftSettings(**{("source" if k == "from" else k): v for k, v in block.items()})
+    except ValueError as exc:
+        raise ValueError(f"sft.{exc}") from None
+
+
+def parse(name: str, spec: dict) -> Settings:
+    """Settings of a summarize experiment, ``sft:`` built by hand (its ``from`` key is a Python keyword)."""
+    from ..settings import from_dict
+
+    spec = dict(spec)
+    sft = spec.pop("sft", None)
+    s = from_dict(Settings, spec, f"experiments.{name}")
+    if sft is not None:
+        try:
+            s.sft = sft if not isinstance(sft, dict) else _sft(sft)
+            s.__post_init__()
+        except ValueError as exc:
+            raise ConfigError(f"experiments.{name}.{exc}") from None
+    return s
 
 
 def template_path(kind: str, version: str) -> Path:
@@ -65,140 +142,113 @@ def load_template(kind: str, version: str):
     return jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True).from_string(path.read_text())
 
 
-def models(spec: dict) -> list[str]:
+def models(s: Settings) -> list[str]:
     """The models an experiment runs the loop with: its teachers, then ``student@recipe`` per trained student."""
-    s = settings(spec)
-    return list(spec["teachers"]) + [f"{st}@{r}" for st in spec.get("students", []) for r in s["student_recipes"]]
+    return list(s.teachers) + [f"{st}@{r}" for st in s.students for r in s.student_recipes]
 
 
-def check(exp: str, spec: dict, config: dict) -> None:
-    """Raise SummarizeConfigError naming ``experiments.<exp>.<key>`` on a mistake."""
-    s, where = settings(spec), f"experiments.{exp}"
-    for kind in KINDS:
-        try:
-            load_template(kind, str(s[kind]))
-        except SummarizeConfigError as exc:
-            raise SummarizeConfigError(f"{where}.{exc}") from None
-    if s["summarizer"] != "self" and s["summarizer"] not in config.get("teachers", {}):
-        raise SummarizeConfigError(f"{where}.summarizer: {s['summarizer']!r} is neither 'self' nor a teacher "
-                                   f"(defined: {', '.join(sorted(config.get('teachers', {})))})")
-    if not isinstance(s["max_iterations"], int) or s["max_iterations"] < 1:
-        raise SummarizeConfigError(f"{where}.max_iterations: must be an integer >= 1, not {s['max_iterations']!r}")
-    if spec.get("students") and not s["student_recipes"]:
-        raise SummarizeConfigError(f"{where}.student_recipes: students are listed, so name the trained recipe(s) "
-                                   "whose checkpoints run the loop (e.g. [offline.cot.correct])")
-    from ..experiments import split_recipe
-
-    for r in s["student_recipes"]:
+def check(where: str, s: Settings, config: dict) -> None:
+    """Cross-references: the summarizer, the student recipes' teachers, the SFT students."""
+    if s.summarizer != "self" and s.summarizer not in config.get("teachers", {}):
+        raise ConfigError(f"{where}.summarizer: {s.summarizer!r} is neither 'self' nor a teacher "
+                          f"(defined: {', '.join(sorted(config.get('teachers', {})))})")
+    for r in s.student_recipes:
         try:
             teacher, _, keep = split_recipe(r)
         except ValueError:
             teacher = keep = None
         if teacher not in config.get("teachers", {}) or keep not in ("correct", "all"):
-            raise SummarizeConfigError(f"{where}.student_recipes: {r!r} is not <teacher>.<source>.<correct|all> "
-                                       "with a defined teacher")
-    if s["sft"] is not None:
-        check_sft(where, s, config)
+            raise ConfigError(f"{where}.student_recipes: {r!r} is not <teacher>.<source>.<correct|all> "
+                              "with a defined teacher")
+    if s.sft is not None:
+        check_names(f"{where}.sft", "students", s.sft.students, config, "students")
 
 
-def check_sft(where: str, s: dict, config: dict) -> None:
-    sft, where = s["sft"], f"{where}.sft"
-    if not isinstance(sft, dict):
-        raise SummarizeConfigError(f"{where}: a mapping {{from: final_attempt|summary, students: [...], filter: correct|all}}, "
-                                   f"not {sft!r}")
-    unknown = sorted(set(sft) - set(SFT_DEFAULTS))
-    if unknown:
-        raise SummarizeConfigError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(SFT_DEFAULTS)})")
-    sft = {**SFT_DEFAULTS, **sft}
-    if sft["from"] not in SFT_FROM:
-        raise SummarizeConfigError(f"{where}.from: one of {', '.join(SFT_FROM)}, not {sft['from']!r}")
-    if sft["filter"] not in ("correct", "all"):
-        raise SummarizeConfigError(f"{where}.filter: correct or all, not {sft['filter']!r}")
-    if not isinstance(sft["students"], list) or not sft["students"]:
-        raise SummarizeConfigError(f"{where}.students: name the student(s) to train on the loop's outputs")
-    for st in sft["students"]:
-        if st not in config.get("students", {}):
-            raise SummarizeConfigError(f"{where}.students: {st!r} is not defined under students: "
-                                       f"(defined: {', '.join(sorted(config.get('students', {})))})")
-    if s["split"] != "train":
-        raise SummarizeConfigError(f"{where}: students train on the loop's problems, so the loop must run on the "
-                                   f"training problems (set split: train, not {s['split']!r}; a second summarize "
-                                   "experiment can run the loop on the test split)")
+def sft_recipe(exp: str, s: Settings, teacher: str) -> str:
+    return f"{teacher}.summarize-{exp}-{s.sft.source}.{s.sft.filter}"
 
 
-def sft_settings(spec: dict) -> dict | None:
-    """The ``sft:`` switch with defaults filled in; None when it is off."""
-    sft = spec.get("sft")
-    return None if sft is None else {**SFT_DEFAULTS, **sft}
-
-
-def sft_recipe(exp: str, spec: dict, teacher: str) -> str:
-    sft = sft_settings(spec)
-    return f"{teacher}.summarize-{exp}-{sft['from']}.{sft['filter']}"
-
-
-def sft_input(config: dict, results_dir: str, teacher: str, dataset: str, source: str) -> str | None:
+def sft_input(config: dict, layout: paths.Layout, teacher: str, dataset: str, source: str) -> str | None:
     """The file a ``summarize-{exp}-{from}`` source's SFT set is built from (None: not such a source)."""
     m = SFT_SOURCE.match(source)
     if not m:
         return None
     exp = m["experiment"]
     if m["kind"] == "summary":
-        return final_summary_file(results_dir, exp, teacher, dataset)
-    last = settings(config["experiments"][exp])["max_iterations"] - 1
-    return iteration_file(results_dir, exp, teacher, dataset, last)
+        return layout.path("loop_final_summary", experiment=exp, model=teacher, dataset=dataset)
+    last = config["experiments"][exp].get("max_iterations", Settings.max_iterations) - 1
+    return layout.path("loop_iteration", experiment=exp, model=teacher, dataset=dataset, i=last)
 
 
-def solver(config: dict, model: str, dataset: str, results_dir: str) -> tuple[str, dict, bool]:
+def sft_inputs(config: dict, layout: paths.Layout, teacher: str, dataset: str, source: str) -> list[str] | None:
+    path = sft_input(config, layout, teacher, dataset, source)
+    return None if path is None else [path]
+
+
+def sft_source_rationales(source: str, inputs: list[list[dict]]) -> list[dict] | None:
+    return sft_rationales(inputs[0]) if SFT_SOURCE.match(source) else None
+
+
+def solver(config: dict, model: str, dataset: str, layout: paths.Layout) -> tuple[str, dict, bool]:
     """(name, teacher config, use the response cache) of a model: a teacher, or a trained student as ``hf``."""
     if "@" not in model:
         return model, config["teachers"][model], True
     student = model.split("@", 1)[0]
     gen = config["students"][student].get("generation", {})
-    cfg = {"kind": "hf", "model": checkpoint(results_dir, model, dataset), "temperature": 0.0,
+    cfg = {"kind": "hf", "model": checkpoint(layout, model, dataset), "temperature": 0.0,
            "max_tokens": gen.get("max_new_tokens", 256), "batch_size": gen.get("batch_size", 8)}
     return model, cfg, False
 
 
-def checkpoint(results_dir: str, model: str, dataset: str) -> str:
+def checkpoint(layout: paths.Layout, model: str, dataset: str) -> str:
     student, recipe = model.split("@", 1)
-    return f"{results_dir}/checkpoints/{student}/{dataset}/{recipe}"
+    return layout.path("checkpoint", student=student, dataset=dataset, recipe=recipe)
 
 
-def iteration_file(results_dir: str, exp: str, model: str, dataset: str, i: int, suffix: str = "jsonl") -> str:
-    return f"{results_dir}/summarize/{exp}/{model}/{dataset}/iter{i}.{suffix}"
+def checkpoint_inputs(layout: paths.Layout, model: str, dataset: str) -> list[str]:
+    """The trained checkpoint a ``student@recipe`` model runs from; nothing for a teacher."""
+    return [checkpoint(layout, model, dataset)] if "@" in model else []
 
 
-def final_summary_file(results_dir: str, exp: str, model: str, dataset: str) -> str:
-    return f"{results_dir}/summarize/{exp}/{model}/{dataset}/final_summary.jsonl"
+def summarizer_of(config: dict, s: Settings, model: str, dataset: str, layout: paths.Layout) -> tuple[str, dict, bool]:
+    """The summarizer's solver tuple: the model itself (``self``) or the named teacher."""
+    return solver(config, model if s.summarizer == "self" else s.summarizer, dataset, layout)
 
 
-def runs(exp: str, spec: dict):
+def runs(exp: str, s: Settings):
     """Table rows: one Run per model × dataset × iteration × variant (no_oracle only where it means something),
     and with ``sft:`` one ordinary student run per SFT student × dataset × teacher (variant ``sft``)."""
-    from ..experiments import Run, split_recipe
-
-    s = settings(spec)
-    variants = VARIANTS if s["continue_after_correct"] else ("oracle",)
+    variants = VARIANTS if s.continue_after_correct else ("oracle",)
     out = []
-    for model in models(spec):
+    for model in models(s):
         student, recipe = model.split("@", 1) if "@" in model else ("", "")
         teacher = split_recipe(recipe)[0] if recipe else model
-        for ds in spec["datasets"]:
-            for i in range(s["max_iterations"]):
+        for ds in s.datasets:
+            for i in range(s.max_iterations):
                 for v in variants:
                     out.append(Run(exp, "summarize", student, ds, recipe, (ds,),
                                    {"teacher": teacher, "round": i, "variant": v, "model": model,
-                                    "summarizer": s["summarizer"]},
-                                   metrics=iteration_file("", exp, model, ds, i, f"{v}.metrics.json").lstrip("/")))
-    sft = sft_settings(spec)
-    if sft:
-        evals = tuple(spec.get("eval_datasets") or ())
-        out += [Run(exp, "summarize", student, ds, sft_recipe(exp, spec, t), evals or (ds,),
-                    {"teacher": t, "style": f"sft-{sft['from']}", "variant": "sft", "model": t,
-                     "summarizer": s["summarizer"]})
-                for student in sft["students"] for ds in spec["datasets"] for t in spec["teachers"]]
+                                    "summarizer": s.summarizer},
+                                   metrics=paths.relative("loop_metrics", experiment=exp, model=model, dataset=ds,
+                                                          i=i, variant=v)))
+    if s.sft:
+        evals = tuple(s.eval_datasets or ())
+        out += [Run(exp, "summarize", student, ds, sft_recipe(exp, s, t), evals or (ds,),
+                    {"teacher": t, "style": f"sft-{s.sft.source}", "variant": "sft", "model": t,
+                     "summarizer": s.summarizer})
+                for student in s.sft.students for ds in s.datasets for t in s.teachers]
     return out
+
+
+def metrics_files(runs: list[Run], layout: paths.Layout) -> list[tuple[str, dict]]:
+    """(metrics file, {experiment, model, dataset}) of every loop iteration among ``runs``, sorted by path."""
+    found = {f"{layout.results}/{r.metrics}": {"experiment": r.experiment, "model": r.labels["model"], "dataset": r.train_set}
+             for r in runs if r.method == "summarize" and r.metrics}
+    return sorted(found.items())
+
+
+def targets(name: str, s: Settings) -> list[str]:
+    return [paths.relative("table", name="summarization")]
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -329,31 +379,5 @@ def final_summaries(last: list[dict], problems: list[dict], summarizer: tuple[st
     return rows, {"summary": stage}
 
 
-def plot(df, out: str) -> None:
-    """Accuracy (solid: oracle stop, dashed: no oracle) and mean tokens per problem, against the iteration."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (acc_ax, tok_ax) = plt.subplots(1, 2, figsize=(10, 4.2))
-    for i, (key, g) in enumerate(df.groupby(["experiment", "model", "dataset"])):
-        label = "{} / {} on {}".format(*key)
-        for variant, style in (("oracle", "-"), ("no_oracle", "--")):
-            v = g[g["variant"] == variant].sort_values("iteration")
-            if len(v):
-                acc_ax.plot(v["iteration"], v["accuracy"], style, marker="o", color=f"C{i}",
-                            label=f"{label} ({variant.replace('_', '-')})")
-        v = g[g["variant"] == "oracle"].sort_values("iteration")
-        tok_ax.plot(v["iteration"], v["tokens_per_problem"], marker="o", color=f"C{i}", label=label)
-    acc_ax.set(xlabel="iteration (0 = first attempt)", ylabel="accuracy", ylim=(0, 1),
-               title="Accuracy per iteration")
-    tok_ax.set(xlabel="iteration", ylabel="completion tokens per problem (summary + attempt)",
-               title="Tokens per iteration")
-    for ax in (acc_ax, tok_ax):
-        ax.grid(alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    acc_ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+METHOD = Method("summarize", Settings, runs, figures=("summarization",), check=check, targets=targets,
+                sft_inputs=sft_inputs, sft_rationales=sft_source_rationales, parser=parse)

@@ -1,0 +1,13 @@
+"""Rule `summarize_final`: a summary of each problem's final attempt (an SFT recipe's compact rationales)."""
+import json
+
+from cotdistill.io import read_jsonl, write_jsonl
+from cotdistill.logs import to_log
+from cotdistill.methods import summarize as S
+
+log = to_log(snakemake.log[0])
+p = snakemake.params
+rows, stages = S.final_summaries(read_jsonl(snakemake.input.last), read_jsonl(snakemake.input.problems),
+                                 tuple(json.loads(p.summarizer)), p.summarize, p.cache_dir)
+write_jsonl(snakemake.output[0], rows)
+log.info("%s", json.dumps({"stages": stages, "metrics": {"n": len(rows), "correct": sum(r["correct"] for r in rows)}}))

@@ -1,0 +1,20 @@
+"""Rules `summarize_first` / `summarize_next`: one iteration of iterated summarization (the first attempt,
+or — with a `previous` iteration as input — a summary of the last attempt and a new attempt)."""
+import json
+
+from cotdistill.io import read_jsonl, write_jsonl
+from cotdistill.logs import to_log
+from cotdistill.methods import summarize as S
+
+log = to_log(snakemake.log[0])
+p = snakemake.params
+problems = read_jsonl(snakemake.input.problems)
+model = (snakemake.wildcards.model, *json.loads(p.solver)[1:])
+if "previous" in snakemake.input.keys():
+    rows, stages = S.next_iteration(read_jsonl(snakemake.input.previous), problems, model, tuple(json.loads(p.summarizer)),
+                                    p.reasoning, p.summarize, continue_after_correct=p.continue_after_correct,
+                                    cache_dir=p.cache_dir)
+else:
+    rows, stages = S.first_iteration(problems, model, p.reasoning, p.cache_dir)
+write_jsonl(snakemake.output[0], rows)
+log.info("%s", json.dumps({"stages": stages, "metrics": S.metrics(rows)}))
