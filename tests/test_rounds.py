@@ -58,6 +58,7 @@ def test_fair_rounds_and_plain_baselines():
         ({**UNDO, "sft": "merge"}, r"experiments\.e\.sft: must be one of replace, add"),
         ({**UNDO, "init": "last"}, r"experiments\.e\.init: must be one of base, previous"),
         ({**UNDO, "early_stop": "train"}, r"experiments\.e\.early_stop: "),
+        ({**UNDO, "early_stop": "test"}, r"experiments\.e\.early_stop: test would select rounds on the test split; use dev"),
         ({**UNDO, "alpha": 0.3}, r"experiments\.e\.alpha: only used by method fair"),
         ({**FAIR, "teachers": ["t1"]}, r"experiments\.e\.teachers: fair needs at least 2 teachers"),
         ({**FAIR, "alpha": 1.5}, r"experiments\.e\.alpha: the feedback share must be in \[0, 1\)"),
