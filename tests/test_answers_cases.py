@@ -62,7 +62,7 @@ def test_heldout_cases_floor():
         ("[C]", None, "C"), ("{e}", None, "E"), (r"\text{B}", None, "B"), (r"\boxed{\textbf{(E)}}", None, "E"),
         ("(d)", None, "D"), ("Looking again, B is the answer.", None, "B"), ("[B] is correct.", None, "B"),
         ("A is too big and C double-counts, so it must be D.", None, "D"), ("I would pick (a).", None, "A"),
-        ("The answer is not B; it is C.", None, "C"),
+        ("The answer is not B; it is C.", None, "C"), ("B is the answer, not A", None, "B"),
         ("Checking each choice: (A) gives 12, (C) gives 18. So the correct choice is C", None, "C"),
         ("The capital is London.", {"label": ["A", "B", "C"], "text": ["Paris", "Rome", "London"]}, "C"),
     ],
@@ -147,6 +147,7 @@ P = r"\begin{pmatrix} %s \end{pmatrix}"
         (r"\frac{1}{2}" + P % r"2&4\\6&8", P % r"1&2\\3&4", True),
         (P % r"1&2\\3&4" + r" \cdot " + P % r"1\\1", P % r"3\\7", True),
         (P % r"1\\2" + " - " + P % r"3\\4", P % r"2\\2", False),
+        (P % r"1&1\\0&1" + "^2", P % r"1&2\\0&1", True), (P % r"1&1\\0&1" + "^2", P % r"1&1\\0&1", False),
     ],
 )
 def test_matrix_sums_and_products_are_evaluated(pred, gold, expected):

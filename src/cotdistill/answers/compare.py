@@ -148,7 +148,7 @@ def _matrix_node(m: re.Match, depth: int) -> Node:
 
 
 def _matrix_arithmetic(s: str, depth: int) -> Node | None:
-    """``A + B``, ``A - B``, ``2A``, ``\\frac12 A``, ``A B``, ``A \\cdot B`` of numeric matrices, evaluated
+    """``A + B``, ``A - B``, ``2A``, ``\\frac12 A``, ``A B``, ``A \\cdot B``, ``A^2`` of numeric matrices, evaluated
     to one matrix node (None when ``s`` is anything else)."""
     mats: list[list[list]] = []
 
@@ -186,12 +186,16 @@ def _matrix_arithmetic(s: str, depth: int) -> Node | None:
 
 def _matrix_product(chunk: str, mats: list) -> object:
     acc: object = Fraction(1)
-    for piece in re.split(r"(⟦\d+⟧)", chunk):
+    for piece in re.split(r"(⟦\d+⟧(?:\s*\^\s*\{?\s*\d\s*\}?)?)", chunk):
         piece = piece.strip().strip("*").strip()
         if not piece:
             continue
-        m = re.fullmatch(r"⟦(\d+)⟧", piece)
-        acc = _mul(acc, mats[int(m.group(1))] if m else evaluate(piece))
+        m = re.fullmatch(r"⟦(\d+)⟧(?:\s*\^\s*\{?\s*(\d)\s*\}?)?", piece)
+        if not m:
+            acc = _mul(acc, evaluate(piece))
+            continue
+        for _ in range(int(m.group(2) or 1)):  # A^2: a small power is repeated products
+            acc = _mul(acc, mats[int(m.group(1))])
     return acc
 
 

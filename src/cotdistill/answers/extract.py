@@ -180,7 +180,7 @@ def _choice(text: str, choices: dict | None) -> str | None:
     alt = "|".join(re.escape(x) for x in labels)
     for span in _phrase_spans(text):
         head = span[:60]
-        if re.match(r"\s*not\b", head, re.I):  # "the answer is not B; it is C"
+        if re.match(r"[\s,;]*not\b", head, re.I):  # "the answer is not B; it is C", "B is the answer, not A"
             continue
         head = re.sub(rf"{_OPEN_B}\s*({alt})\s*{_CLOSE_B}", r"(\1)", head, flags=re.I)
         lab = _option_by_text(_first_sentence(span), choices, exact=True)
