@@ -13,7 +13,9 @@ the online stand-in's. Faults:
     [[500:N]]         in a prompt: the request's first N batch attempts come back with a per-request 500
     [[400]]           in a prompt: always a per-request 400 (not retryable)
 
-``counts`` records what arrived (uploads, batch creates, status polls, downloads; per provider).
+    drop_create=N     (attribute) the next N batch creates are made but get no response (connection closed)
+
+``counts`` records what arrived (uploads, batch creates, status polls, lists, downloads; per provider).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class BatchState:
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
         self.attempts: dict[str, int] = {}  # per request (custom_id / metadata key): batch attempts seen
-        self.counts = {"uploads": 0, "creates": 0, "polls": 0, "downloads": 0, "requests": 0,
+        self.drop_create = 0  # the next N batch creates are made, but their responses are never sent
+        self.counts = {"uploads": 0, "creates": 0, "polls": 0, "downloads": 0, "requests": 0, "lists": 0,
                        "gemini_creates": 0, "gemini_polls": 0, "gemini_requests": 0}
         self.bodies: list[dict] = []  # every request inside every batch, as the provider received it
 
@@ -79,6 +82,18 @@ class BatchHandler(Handler):
 
     def do_GET(self) -> None:
         b = self.server.batch
+        path = self.path.split("?")[0]
+        if path in ("/v1/batches", "/v1beta/batches"):  # list, newest first (one page)
+            gemini = path.startswith("/v1beta")
+            if not self._key_ok(gemini):
+                return
+            with b.lock:
+                b.counts["lists"] += 1
+                mine = [x for x in reversed(b.batches.values()) if (x["kind"] == "gemini") == gemini]
+                if gemini:
+                    return self._send(200, {"operations": [self._gemini_batch(x) for x in mine]})
+                return self._send(200, {"object": "list", "data": [self._openai_batch(x) for x in mine],
+                                        "has_more": False})
         if m := OPENAI_FILE.match(self.path):
             if not self._key_ok(False):
                 return
@@ -141,6 +156,10 @@ class BatchHandler(Handler):
                 batch = b.new_batch("openai", [(x["custom_id"], x["body"]) for x in lines],
                                     {"input_file_id": body["input_file_id"], "endpoint": body["endpoint"],
                                      "metadata": body.get("metadata")})
+                if b.drop_create:
+                    b.drop_create -= 1
+                    self.close_connection = True
+                    return
                 return self._send(200, self._openai_batch(batch))
         if m := GEMINI_BATCH.match(self.path):
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -154,6 +173,10 @@ class BatchHandler(Handler):
                 batch = b.new_batch("gemini", [(x["metadata"]["key"], x["request"]) for x in items],
                                     {"model": m.group(1), "display_name": body.get("displayName"),
                                      "metadata": [x.get("metadata") for x in items]})
+                if b.drop_create:
+                    b.drop_create -= 1
+                    self.close_connection = True
+                    return
                 return self._send(200, self._gemini_batch(batch))
         return super().do_POST()
 

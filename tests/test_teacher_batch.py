@@ -313,3 +313,30 @@ def test_the_pending_batches_can_be_listed(server, tmp_path, capsys):
         ["batch_0001", "openai", "stub-model", "teacher b", "2 requests"],
         ["batch_0002", "openai", "stub-model", "teacher b", "1 requests"]]
     assert lines[2].startswith("2 batch(es) waiting to be collected")
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+def test_a_lost_create_response_or_record_adopts_the_batch_instead_of_paying_twice(server, tmp_path, provider,
+                                                                                   monkeypatch):
+    from cotdistill.teachers.batch import Ledger
+
+    cfg = cfg_for(server) if provider == "openai" else gemini_cfg(server)
+    creates = "creates" if provider == "openai" else "gemini_creates"
+    server.batch.drop_create = 1  # the provider makes the batch, the connection drops before its answer
+    out, s = run_requests("b", cfg, reqs("q1", "q2"), cache_dir=str(tmp_path / "a"))
+    assert [c.text for c in out] == ["Echo: q1", "Echo: q2"] and s["batch"]["batches_adopted"] == 1
+    assert server.counts()[creates] == 1 and server.counts()["uploads"] == (1 if provider == "openai" else 0)
+
+    real = Ledger.record
+
+    def killed(self, entry):  # the job dies after the provider accepted the batch, before its record is on disk
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Ledger, "record", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_requests("b", cfg, reqs("q3", "q4"), cache_dir=str(tmp_path / "b"))
+    assert server.counts()[creates] == 2 and ledger(tmp_path / "b") == []
+    monkeypatch.setattr(Ledger, "record", real)
+    out, s = run_requests("b", cfg, reqs("q3", "q4"), cache_dir=str(tmp_path / "b"))
+    assert [c.text for c in out] == ["Echo: q3", "Echo: q4"] and s["batch"]["batches_adopted"] == 1
+    assert server.counts()[creates] == 2 and s["sent"] == 2

@@ -15,6 +15,7 @@ per request; a request refused for good (e.g. 400) becomes an error row, which i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -139,6 +140,11 @@ def chunks(items: list, sizes: list[int], max_requests: int, max_bytes: int) -> 
     return out
 
 
+def batch_tag(keys: list[str], n_round: int) -> str:
+    """A name for one submission (its requests and round), stored with the batch at the provider."""
+    return hashlib.sha256(("\n".join(keys) + f"\nround {n_round}").encode()).hexdigest()[:24]
+
+
 class BatchRun:
     """The batch half of a stage: submit, record, poll, collect; the Stage stores answers and counts."""
 
@@ -147,8 +153,8 @@ class BatchRun:
         self.backend = stage.backend
         self.cfg = stage.cfg
         self.ledger = Ledger(cache_dir)
-        self.counts = {"batches_submitted": 0, "batches_resumed": 0, "requests_submitted": 0, "resubmitted": 0,
-                       "polls": 0}
+        self.counts = {"batches_submitted": 0, "batches_resumed": 0, "batches_adopted": 0, "requests_submitted": 0,
+                       "resubmitted": 0, "polls": 0}
 
     # --- calls to the provider, retried like online requests ----------------------------------------
     def _call(self, what: str, fn, *args):
@@ -167,6 +173,18 @@ class BatchRun:
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
+    def _submit_once(self, lines: list[bytes], tag: str) -> dict:
+        """Submit, unless the provider already holds a live batch with this tag: its record was lost (a kill
+        between the provider accepting it and the record being written) or its create response was (a
+        dropped connection, then a retry); that batch is adopted instead of paying for the requests twice."""
+        found = self.backend.find(tag)
+        if found is not None:
+            log.info("teacher %s: batch %s was submitted before (tag %s) but not recorded: adopting it",
+                     self.cfg.name, found["id"], tag)
+            self.counts["batches_adopted"] += 1
+            return found
+        return self.backend.submit(lines, tag)
+
     def submit(self, items: list[tuple[str, object, dict]], rounds: dict[str, int]) -> list[Entry]:
         """Split, submit and record ``items`` (key, request, params); each entry is on disk before it returns."""
         backend, cfg = self.backend, self.cfg
@@ -177,7 +195,8 @@ class BatchRun:
         for group in groups:
             keys = [key for (key, _, _), _ in group]
             n_round = max(rounds.get(k, 0) for k in keys) + 1
-            ids = self._call("submit", backend.submit, [line for _, line in group], keys)
+            tag = batch_tag(keys, n_round)
+            ids = self._call("submit", self._submit_once, [line for _, line in group], tag)
             entry = Entry(id=ids["id"], input_file=ids.get("input_file"), provider=backend.provider,
                           base_url=backend.base_url or "", model=backend.model, teacher=cfg.name, keys=keys,
                           round=n_round)

@@ -34,7 +34,18 @@ class GeminiBatch(GeminiChat):
     def encode(self, key: str, messages: list[dict], params: dict) -> bytes:
         return json.dumps({"key": key, "messages": messages, "params": params}, ensure_ascii=False).encode("utf-8")
 
-    def submit(self, lines: list[bytes], keys: list[str]) -> dict:
+    def find(self, tag: str) -> dict | None:
+        """The newest 100 batch jobs: a live one named with ``tag``, or None."""
+        for job in self.client.batches.list(config={"page_size": 100}).page:
+            raw = str(getattr(job.state, "value", job.state) or "")
+            if job.display_name == self.display_name(tag) and STATES.get(raw, "running") in ("running", "completed"):
+                return {"id": job.name}
+        return None
+
+    def display_name(self, tag: str) -> str:
+        return f"cotdistill-{self.config.name}-{tag}"
+
+    def submit(self, lines: list[bytes], tag: str) -> dict:
         from google.genai import types
 
         inlined = []
@@ -44,7 +55,7 @@ class GeminiBatch(GeminiChat):
             inlined.append(types.InlinedRequest(contents=contents, config=generation_config(item["params"], system),
                                                 metadata={"key": item["key"]}))
         job = self.client.batches.create(model=self.model, src=inlined,
-                                         config={"display_name": f"cotdistill-{self.config.name}"})
+                                         config={"display_name": self.display_name(tag)})
         return {"id": job.name}
 
     def poll(self, entry) -> Status:

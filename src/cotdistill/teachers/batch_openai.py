@@ -38,11 +38,18 @@ class OpenAIBatch(OpenAIChat):
         line = {"custom_id": key, "method": "POST", "url": ENDPOINT, "body": chat_body(self.model, messages, params)}
         return json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n"
 
-    def submit(self, lines: list[bytes], keys: list[str]) -> dict:
+    def submit(self, lines: list[bytes], tag: str) -> dict:
         uploaded = self.client.files.create(file=("requests.jsonl", b"".join(lines)), purpose="batch")
         batch = self.client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
-                                           metadata={"cotdistill_teacher": self.config.name})
+                                           metadata={"cotdistill_teacher": self.config.name, "cotdistill_tag": tag})
         return {"id": batch.id, "input_file": uploaded.id}
+
+    def find(self, tag: str) -> dict | None:
+        """The newest 100 batches: a live one carrying ``tag``, or None."""
+        for b in self.client.batches.list(limit=100).data:
+            if (b.metadata or {}).get("cotdistill_tag") == tag and STATES.get(b.status) in ("running", "completed"):
+                return {"id": b.id, "input_file": b.input_file_id}
+        return None
 
     def poll(self, entry) -> Status:
         import openai

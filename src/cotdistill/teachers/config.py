@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 KINDS = ("offline", "openai", "gemini", "hf")
-GENERATION_KEYS = ("max_tokens", "temperature", "top_p", "seed", "stop", "extra_body")
+GENERATION_KEYS = ("max_tokens", "temperature", "top_p", "top_k", "seed", "stop", "extra_body")
 PRICE_KEYS = ("prompt_per_mtok", "completion_per_mtok", "batch_prompt_per_mtok", "batch_completion_per_mtok")
 BATCH_DISCOUNT = 0.5  # OpenAI's Batch API and Gemini's batch mode both bill half the online price
 
@@ -27,6 +27,7 @@ class TeacherConfig:
     max_tokens: int | None = field(default=1024, metadata={"help": "completion token limit"})
     temperature: float | None = field(default=0.0, metadata={"help": "sampling temperature"})
     top_p: float | None = field(default=None, metadata={"help": "nucleus sampling"})
+    top_k: int | None = field(default=None, metadata={"help": "top-k sampling: gemini, hf, and OpenAI-compatible servers that take it (vLLM, SGLang, Fireworks, Together; sent in the request body like extra_body); OpenAI's own API has none"})
     n: int = field(default=1, metadata={"help": "samples per prompt (callers make one Request per sample index)"})
     seed: int | None = field(default=None, metadata={"help": "provider seed; sample i sends seed + i"})
     stop: list[str] | str | None = field(default=None, metadata={"help": "stop sequences"})
@@ -69,6 +70,11 @@ class TeacherConfig:
         for key in ("rpm", "tpm"):
             if getattr(self, key) is not None and getattr(self, key) <= 0:
                 raise ValueError(f"{where}.{key}: must be > 0 (leave it out for no limit)")
+        if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1):
+            raise ValueError(f"{where}.top_k: an integer >= 1")
+        if self.top_k is not None and self.kind == "openai" and not self.base_url:
+            raise ValueError(f"{where}.top_k: OpenAI's API has no top_k; set base_url to a compatible server that takes it "
+                             "(vLLM, SGLang, Fireworks, Together)")
         if self.max_retries < 0:
             raise ValueError(f"{where}.max_retries: must be >= 0")
         if self.price is not None:

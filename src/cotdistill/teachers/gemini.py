@@ -34,6 +34,7 @@ def generation_config(params: dict, system: str | None):
         system_instruction=system,
         temperature=params.get("temperature"),
         top_p=params.get("top_p"),
+        top_k=params.get("top_k"),
         max_output_tokens=params.get("max_tokens"),
         seed=params.get("seed"),
         stop_sequences=[stop] if isinstance(stop, str) else stop,

@@ -55,6 +55,8 @@ class HFLocal:
         gen = {"max_new_tokens": params.get("max_tokens") or 256, "pad_token_id": self.tok.pad_token_id}
         if temperature > 0:
             gen.update(do_sample=True, temperature=temperature, top_p=params.get("top_p") or 1.0)
+            if params.get("top_k"):
+                gen["top_k"] = int(params["top_k"])
             torch.manual_seed((params.get("seed") or 0) + items[0][2])
         else:
             gen.update(do_sample=False)
