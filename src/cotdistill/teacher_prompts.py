@@ -64,7 +64,7 @@ def solve_messages(problem: dict, spec: dict) -> list[dict]:
 
 def generation_params(teacher_cfg: dict) -> dict:
     """The generation parameters that an API sees (and that the cache key hashes)."""
-    keys = ("temperature", "top_p", "max_tokens", "seed", "stop")
+    keys = ("temperature", "top_p", "top_k", "max_tokens", "seed", "stop")
     return {k: teacher_cfg[k] for k in keys if teacher_cfg.get(k) is not None}
 
 
