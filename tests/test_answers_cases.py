@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cotdistill.answers import check, check_answers_cli, extract, judge
-from cotdistill.answers import symbolic
+from cotdistill.answers import check, check_answers_cli, extract, judge, symbolic
 from cotdistill.answers.compare import fast_compare
 from cotdistill.scoring import score
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .arithmetic import NeedsInteger, TooLarge, Unsupported, close, evaluate
-from .latex import clean, match_group
+from .latex import clean
 
 _OPEN = {"(": ")", "[": "]", "⦃": "⦄", "{": "}"}
 _REL = ("≤", "≥", "≠", "<", ">", "=")
@@ -46,7 +46,7 @@ class Node:
     close: str = ""
     op: str = ""
     integer: bool = False  # an expr that must be sampled at integer points (sums, n!, binomials)
-    label: "Node | None" = None  # a labelled value ``x = 3``, ``\\frac{AB}{CD} = \\sqrt2``: a rel that reads as its value
+    label: Node | None = None  # a labelled value ``x = 3``, ``\\frac{AB}{CD} = \\sqrt2``: a rel that reads as its value
 
 
 _OPEN, _CLOSE = "([{⦃", ")]}⦄"

@@ -199,7 +199,8 @@ def _choice(text: str, choices: dict | None) -> str | None:
         return m[-1].group(1)
     # a label ending the response: "..., so it must be D." / "I would pick (a)."
     m = re.search(rf"(?<![A-Za-z\\'])(?:{_OPEN_B}({alt}){_CLOSE_B}|({alt}))\s*[.!]?\s*$", stripped, re.I)
-    if m and (m.group(2) is None or m.group(2).isupper() or re.search(r"\b(?:is|be|pick|choose|select|option|choice)\s+\S+\s*$", stripped, re.I)):
+    bare_lower = m and m.group(2) is not None and not m.group(2).isupper()  # "... is b": only after a verb
+    if m and (not bare_lower or re.search(r"\b(?:is|be|pick|choose|select|option|choice)\s+\S+\s*$", stripped, re.I)):
         return _label_in(m.group(1) or m.group(2), labels, lowercase_ok=True)
     m = list(re.finditer(rf"(?:option|choice)[\s:]*\(?({alt})\)?(?![A-Za-z])", text, re.I))
     if m:
