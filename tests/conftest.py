@@ -1,4 +1,5 @@
-"""Shared fixtures: the repo root, the two environments, the shared benchmark folder."""
+"""Shared fixtures: the repo root, the two environments, the test data (tests/fixtures, and the optional
+full benchmark sets named by $COTDISTILL_BENCHMARKS)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("COTDISTILL_SHARED", ROOT.parent / "shared"))
-BENCHMARKS = SHARED / "benchmarks"
+FIXTURES = ROOT / "tests" / "fixtures"  # small permissively licensed samples (tests/fixtures/LICENSES.md)
+BENCHMARKS = os.environ.get("COTDISTILL_BENCHMARKS")  # optional: a folder of the full sets, {name}/test.jsonl
 PIPELINE_PY = Path(sys.executable)
 LF_PY = ROOT / ".venv-lf" / "bin" / "python"
 SNAKEMAKE = PIPELINE_PY.with_name("snakemake")
 
 
 def benchmark_file(*parts: str) -> Path:
-    """A file under ../shared/benchmarks, or a clean skip where it is absent."""
-    path = BENCHMARKS.joinpath(*parts)
+    """A file of the full benchmark sets under $COTDISTILL_BENCHMARKS, or a skip that says how to run it."""
+    if not BENCHMARKS:
+        pytest.skip("needs the full benchmark sets: set COTDISTILL_BENCHMARKS to a folder with {name}/test.jsonl")
+    path = Path(BENCHMARKS).joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared benchmark file {path} is absent")
+        pytest.skip(f"{path} is absent (COTDISTILL_BENCHMARKS={BENCHMARKS})")
     return path
+
+
+def fixture_file(*parts: str) -> Path:
+    """A file under tests/fixtures (always present)."""
+    return FIXTURES.joinpath(*parts)
 
 
 @pytest.fixture(scope="session")

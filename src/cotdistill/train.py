@@ -101,7 +101,7 @@ def lf_config(
 def launch_env() -> dict:
     """Environment for ``llamafactory-cli``: quiet, offline, and a torchaudio shim where the real one is
     missing (LLaMA-Factory 0.9.5 imports torchaudio unconditionally; PyPI's does not load beside the CPU
-    torch 2.13 wheel, see DESIGN.md §6)."""
+    torch 2.13 wheel; the shim is src/cotdistill/_shims)."""
     env = clean_env()  # no API keys or other secrets (cotdistill.jobenv)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,4 +1,4 @@
-"""The problem record shared by every dataset (DESIGN.md §3)."""
+"""The problem record shared by every dataset."""
 
 from __future__ import annotations
 
