@@ -45,8 +45,8 @@ run: setup
 
 # The HTML report of the study (figures, tables, provenance page): results/report.html.
 report: setup
-	$(VENV)/bin/snakemake --cores $(CORES) results/report/provenance.html
-	$(VENV)/bin/snakemake --report results/report.html results/report/provenance.html
+	$(VENV)/bin/snakemake --cores $(CORES)  # rule all: the table, figures and provenance page
+	$(VENV)/bin/snakemake --report results/report.html
 
 # The README's generated result blocks, from results/ (and results/paper/ where config/paper.yaml ran).
 readme-tables: setup

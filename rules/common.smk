@@ -124,6 +124,11 @@ def train_resources():
 
 
 def final_outputs():
+    """The study's outputs and the provenance page that records them (rules/report.smk)."""
+    return study_outputs() + [L.path("provenance")]
+
+
+def study_outputs():
     """The table, each method's extra targets and the figures of the methods the study uses."""
     extra = [f"{R}/{t}" for t in experiments.targets(SETTINGS)]
     return [L.path("table", name="all")] + extra + figure_targets()

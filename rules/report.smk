@@ -14,12 +14,12 @@ rule table:
     input:
         lambda wc: metrics_of(),
     output:
-        report(f"{R}/tables/all.csv", caption="../report/table.rst", category="Tables"),
+        report(L.path("table", name="all"), caption="../report/table.rst", category="Tables"),
     params:
         runs=lambda wc: labelled_runs(),
         results_dir=R,
     log:
-        f"{R}/logs/report/table.log",
+        L.log("report/table.log"),
     conda:
         "../envs/pipeline.yaml"
     script:
@@ -31,7 +31,7 @@ rule figure:
     input:
         unpack(lambda wc: figures.inputs(wc.name, labelled_runs(), R)),
     output:
-        report(f"{R}/figures/{{name}}.png", caption="../report/figure.rst", category="Figures"),
+        report(L.figure, caption="../report/figure.rst", category="Figures"),
     params:
         runs=lambda wc: figures.runs_for(wc.name, labelled_runs()),
         results_dir=R,
@@ -39,7 +39,7 @@ rule figure:
     wildcard_constraints:
         name="|".join(figures.FIGURES),
     log:
-        f"{R}/logs/report/figure_{{name}}.log",
+        L.log("report/figure_{name}.log"),
     conda:
         "../envs/pipeline.yaml"
     script:
@@ -50,16 +50,16 @@ rule provenance:
     """results/report/provenance.html: git commit, config (secrets redacted), package versions of each
     environment, wall time per run and per job. Runs after the table and figures, whose jobs it records."""
     input:
-        lambda wc: final_outputs(),
+        lambda wc: study_outputs(),
     output:
-        report(f"{R}/report/provenance.html", caption="../report/provenance.rst", category="Provenance"),
+        report(L.path("provenance"), caption="../report/provenance.rst", category="Provenance"),
     params:
         runs=lambda wc: labelled_runs(),
         results_dir=R,
         lf_python=LF_PY,
         repo=workflow.basedir,
     log:
-        f"{R}/logs/report/provenance.log",
+        L.log("report/provenance.log"),
     conda:
         "../envs/pipeline.yaml"
     script:

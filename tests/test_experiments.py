@@ -91,5 +91,5 @@ def test_figure_target_plans_only_what_it_needs(tmp_path):
     jobs = dry_run_jobs(wd, "results/figures/granularity.png")
     # the factors grid (3 granularities × 2 formats) on chain_sum, and nothing of the other experiments
     assert jobs["train"] == jobs["generate"] == jobs["score"] == jobs["sft"] == 6
-    assert jobs["rationales"] == 6 and jobs["data"] == 2 and jobs["figure_granularity"] == 1
+    assert jobs["rationales"] == 6 and jobs["data"] == 2 and jobs["figure"] == 1
     assert "multistyle_log" not in jobs and "table" not in jobs

@@ -72,7 +72,7 @@ def test_dry_run_puts_gpu_resources_on_training_jobs(tmp_path):
     for res in train:
         assert (res.get("gpu"), res["mem_mb"], res["runtime"]) == ("2", "16000", "120"), res
     for rule, res in jobs:
-        if rule in {"data", "rationales", "sft", "lf_config", "score", "table"} or rule.startswith("figure_"):
+        if rule in {"data", "rationales", "sft", "lf_config", "score", "table", "figure"}:
             assert res.get("gpu", "0") == "0", (rule, res)
     # the profile's batching of tiny CPU jobs shows as group jobs
     assert re.search(r"Group job (prep|score)\b", out), "no group job in the dry-run"

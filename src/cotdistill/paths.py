@@ -49,6 +49,7 @@ TEMPLATES = {
     "cache": ".cache/llm",
     "table": "tables/{name}.csv",
     "figure": "figures/{name}.png",
+    "provenance": "report/provenance.html",
     "logs": "logs",
     # multistyle
     "multistyle_log": "multistyle/{experiment}/{teacher}/{dataset}.enriched.jsonl",
