@@ -10,7 +10,9 @@ written atomically. A stage that starts again (after ``kill -9``, a preemption, 
 ``batch_wait: false``) polls the recorded batches that hold any of its requests instead of submitting
 them again. A batch that ends expired, failed or cancelled, and requests that came back with a
 retryable error (429, 5xx), are submitted again, only those requests, up to ``batch_rounds`` submissions
-per request; a request refused for good (e.g. 400) becomes an error row, which is never cached.
+per request; a request refused for good (e.g. 400) becomes an error row, which is never cached. Each batch
+carries a tag (a hash of its requests and round) at the provider, so a batch whose record or create
+response was lost is found and adopted rather than submitted twice.
 """
 
 from __future__ import annotations
@@ -212,6 +214,35 @@ class BatchRun:
             entries.append(entry)
         return entries
 
+    def collect(self, e: Entry, st: Status, wanted: dict, results: dict[str, Completion],
+                rounds: dict[str, int]) -> list[str]:
+        """Store a finished batch's answers and forget its record; returns the wanted keys to submit again."""
+        answers = self._call("results", self.backend.results, e, st) if st.state != "failed" else {}
+        retry = []
+        for key in e.keys:
+            a = answers.get(key)
+            if a is not None and a.completion.error:
+                a.completion.error = self.stage.redact(a.completion.error)
+            if a is not None and not a.retryable:
+                if key in wanted and key not in results:
+                    self.stage.store(key, a.completion)
+                    results[key] = a.completion
+                elif a.completion.finish_reason != "error":  # another stage's answer: cache it too
+                    self.stage.store(key, a.completion, count=False)
+            elif key in wanted and key not in results:
+                if rounds.get(key, 1) < self.cfg.batch_rounds:
+                    retry.append(key)
+                    continue
+                why = a.completion.error if a is not None else f"batch {st.raw}" + (f": {st.message}" if st.message else "")
+                c = Completion(text="", finish_reason="error",
+                               error=f"not answered after {rounds.get(key, 1)} batch submissions: {why}"[:500])
+                self.stage.store(key, c)
+                results[key] = c
+        self.ledger.forget(e)
+        log.info("teacher %s: batch %s collected (%s); stage %d/%d answered", self.cfg.name, e.id, st.raw,
+                 len(results), len(wanted))
+        return retry
+
     # --- the loop -----------------------------------------------------------------------------------
     def run(self, todo: list[tuple[str, object, dict]]) -> dict[str, Completion]:
         backend, cfg = self.backend, self.cfg
@@ -245,30 +276,8 @@ class BatchRun:
                                  len(results), len(wanted))
                     if not st.final:
                         continue
-                    answers = self._call("results", backend.results, e, st) if st.state != "failed" else {}
-                    for key in e.keys:
-                        a = answers.get(key)
-                        if a is not None and a.completion.error:
-                            a.completion.error = self.stage.redact(a.completion.error)
-                        if a is not None and not a.retryable:
-                            if key in wanted and key not in results:
-                                self.stage.store(key, a.completion)
-                                results[key] = a.completion
-                            elif a.completion.finish_reason != "error":  # another stage's answer: cache it too
-                                self.stage.store(key, a.completion, count=False)
-                        elif key in wanted and key not in results:
-                            why = a.completion.error if a is not None else f"batch {st.raw}{': ' + st.message if st.message else ''}"
-                            if rounds.get(key, 1) < cfg.batch_rounds:
-                                retry.append(key)
-                            else:
-                                c = Completion(text="", finish_reason="error",
-                                               error=f"not answered after {rounds.get(key, 1)} batch submissions: {why}"[:500])
-                                self.stage.store(key, c)
-                                results[key] = c
-                    self.ledger.forget(e)
+                    retry += self.collect(e, st, wanted, results, rounds)
                     active.remove(e)
-                    log.info("teacher %s: batch %s collected (%s); stage %d/%d answered", cfg.name, e.id, st.raw,
-                             len(results), len(wanted))
                 if retry:
                     log.info("teacher %s: %d requests go into another batch", cfg.name, len(retry))
                     active += self.submit([wanted[k] for k in dict.fromkeys(retry)], rounds)
