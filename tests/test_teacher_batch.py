@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from batch_stub_server import BatchStubServer
 
-from cotdistill.teachers import BatchPending, Request, make_backend, run_requests
+from cotdistill.teachers import BatchPending, Request, check_credentials, make_backend, run_requests
 
 SECRET = "sk-batch-SECRET-4e1f09a7c3b2"
 
@@ -161,6 +161,9 @@ def test_batch_config_errors_name_the_key():
         make_backend("b", {"kind": "openai", "model": "x", "price": {"batch_input_per_mtok": 1.0}})
     with pytest.raises(ValueError, match=r"teachers.b.batch_wait: true, false or a number"):
         make_backend("b", {"kind": "openai", "model": "x", "batch": True, "batch_wait": "later"})
+    with pytest.raises(ValueError, match=r"teachers.o.batch: batch APIs exist for kind openai and gemini, not 'offline'"):
+        check_credentials("o", {"kind": "offline", "batch": True})  # at setup, before any job
+    check_credentials("b", {"kind": "openai", "model": "x", "base_url": "http://127.0.0.1:1/v1", "batch": True})
     with pytest.raises(RuntimeError, match=r"teachers.b.batch: batch mode needs the response cache"):
         run_requests("b", {"kind": "openai", "model": "x", "batch": True}, reqs("q"))
 

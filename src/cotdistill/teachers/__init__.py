@@ -15,7 +15,7 @@ import os
 
 from .base import Completion, Request
 from .batch import BatchPending
-from .config import TeacherConfig
+from .config import TeacherConfig, check_batch_kind
 
 
 def make_backend(name: str, cfg: dict):
@@ -48,8 +48,10 @@ def make_backend(name: str, cfg: dict):
 
 
 def check_credentials(name: str, cfg: dict) -> None:
-    """Raise a one-line error naming the environment variable when a teacher's API key is missing."""
+    """Raise a one-line error naming the environment variable when a teacher's API key is missing (or the
+    config key when ``batch: true`` is set on a kind without a batch API)."""
     kind = cfg.get("kind", "offline")
+    check_batch_kind(name, kind, cfg.get("batch"))
     if kind in ("offline", "hf"):
         return
     env = cfg.get("api_key_env")

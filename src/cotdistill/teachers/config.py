@@ -14,6 +14,11 @@ PRICE_KEYS = ("prompt_per_mtok", "completion_per_mtok", "batch_prompt_per_mtok",
 BATCH_DISCOUNT = 0.5  # OpenAI's Batch API and Gemini's batch mode both bill half the online price
 
 
+def check_batch_kind(name: str, kind: str, batch) -> None:
+    if batch and kind not in ("openai", "gemini"):
+        raise ValueError(f"teachers.{name}.batch: batch APIs exist for kind openai and gemini, not {kind!r}")
+
+
 @dataclass
 class TeacherConfig:
     name: str = field(metadata={"help": "the teacher's name in config.yaml (for messages only)"})
@@ -81,8 +86,7 @@ class TeacherConfig:
             bad = set(self.price) - set(PRICE_KEYS)
             if bad:
                 raise ValueError(f"{where}.price.{sorted(bad)[0]}: unknown (use {', '.join(PRICE_KEYS)})")
-        if self.batch and self.kind not in ("openai", "gemini"):
-            raise ValueError(f"{where}.batch: batch APIs exist for kind openai and gemini, not {self.kind!r}")
+        check_batch_kind(self.name, self.kind, self.batch)
         if not isinstance(self.batch_wait, bool) and not (isinstance(self.batch_wait, (int, float)) and self.batch_wait >= 0):
             raise ValueError(f"{where}.batch_wait: true, false or a number of seconds >= 0")
         for key in ("batch_max_requests", "batch_max_bytes", "batch_rounds"):
