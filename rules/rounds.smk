@@ -68,7 +68,7 @@ rule rounds_sft:
         info=L.sft_info,
         stats=L.sft_stats,
     wildcard_constraints:
-        recipe=NAME + r"\." + paths.ROUNDS_SOURCE + r"\.(?:" + paths.FILTER + ")",
+        recipe=paths.ROUND_RECIPE,
     params:
         keep=lambda wc: split_recipe(wc.recipe)[2],
         mode=lambda wc: SETTINGS[rounds.source_of(wc.recipe)["experiment"]].sft,
@@ -91,7 +91,7 @@ rule rounds_lf_config:
     output:
         L.lf_config,
     wildcard_constraints:
-        recipe=NAME + r"\." + paths.ROUNDS_SOURCE + r"\.(?:" + paths.FILTER + ")",
+        recipe=paths.ROUND_RECIPE,
     params:
         student=lambda wc: canonical(student_cfg(wc)),
         base=student_base_path,

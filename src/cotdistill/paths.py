@@ -21,6 +21,7 @@ ROUND_SOURCE = rf"^(?P<method>undo|fair)-(?P<experiment>{NAME})-(?P<student>{NAM
 ONESHOT_SOURCE = rf"^undo-(?P<experiment>{NAME})-x(?P<factor>\d+)$"
 POOL_SOURCE = rf"^pool-(?P<experiment>{NAME})$"
 ROUNDS_SOURCE = r"(?:undo|fair|pool)-[A-Za-z0-9_-]+"  # what rules/rounds.smk builds
+ROUND_RECIPE = NAME + r"\." + ROUNDS_SOURCE + r"\.(?:" + FILTER + ")"
 SUMMARIZE_SFT_SOURCE = rf"^summarize-(?P<experiment>{NAME})-(?P<kind>final_attempt|summary)$"
 
 TEMPLATES = {
