@@ -10,9 +10,10 @@ import os
 import torch
 
 from cotdistill import decoding
-from cotdistill.generate import generate
+from cotdistill.generate import checkpoint_answers
 from cotdistill.io import read_jsonl, write_jsonl
-from cotdistill.methods import router_runs
+from cotdistill.methods.router import is_view
+from cotdistill.methods.router.ensemble import generate_view
 from cotdistill.prompts import core_prompt
 
 ap = argparse.ArgumentParser()
@@ -28,12 +29,12 @@ args = ap.parse_args()
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 problems = read_jsonl(args.problems)
 prompts = [core_prompt(p) for p in problems]
-if router_runs.is_view(args.checkpoint):  # a router mixture or one of its students
-    responses = router_runs.generate_view(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens,
-                                          batch_size=args.batch_size)
+if is_view(args.checkpoint):  # a router mixture or one of its students
+    responses = generate_view(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens,
+                              batch_size=args.batch_size)
 else:
-    responses = generate(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-                         decoding=json.loads(args.decoding))
+    responses = checkpoint_answers(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+                                   decoding=json.loads(args.decoding))
 label = decoding.label(json.loads(args.decoding))
 write_jsonl(args.out, ({"id": p["id"], "prompt": q, "response": r, "decoding": label} for p, q, r in zip(problems, prompts, responses)))
 print(f"{len(responses)} generations written to {args.out}")

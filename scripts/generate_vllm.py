@@ -6,7 +6,7 @@ reexec_clean()  # first: no API keys or other secrets in a job that runs model c
 import argparse
 import json
 
-from cotdistill.generate_vllm import generate
+from cotdistill.generate_vllm import vllm_answers
 from cotdistill.io import read_jsonl, write_jsonl
 
 ap = argparse.ArgumentParser()
@@ -19,7 +19,7 @@ args = ap.parse_args()
 
 rows = read_jsonl(args.prompts)
 stop = rows[0]["stop_token_ids"] if rows else []
-responses = generate(args.checkpoint, [r["prompt_ids"] for r in rows], stop, max_new_tokens=args.max_new_tokens,
+responses = vllm_answers(args.checkpoint, [r["prompt_ids"] for r in rows], stop, max_new_tokens=args.max_new_tokens,
                      llm_kwargs=json.loads(args.llm_kwargs))
 write_jsonl(args.out, ({"id": r["id"], "prompt": r["prompt"], "response": x} for r, x in zip(rows, responses)))
 print(f"{len(responses)} generations written to {args.out}")
