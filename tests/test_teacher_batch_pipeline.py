@@ -59,6 +59,7 @@ def test_batch_wait_false_fails_the_job_and_the_next_run_collects(tmp_path, serv
     last = log.strip().splitlines()[-1]
     assert "BatchPending: teachers.api: 12 requests wait in 1 submitted batch(es) (batch_0001)" in last
     assert "run it again to collect" in last
+    assert "BatchPending: teachers.api: 12 requests wait in 1 submitted batch(es)" in proc.stdout + proc.stderr
     assert "batch batch_0001 submitted (12 requests" in log
     assert server.counts()["creates"] == 1
     [entry] = (wd / "results/.cache/llm/batches").glob("*.json")

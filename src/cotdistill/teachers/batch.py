@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -286,10 +287,12 @@ class BatchRun:
                 waited = time.monotonic() - started
                 if cfg.batch_wait is False or (cfg.batch_wait is not True and waited + delay > cfg.batch_wait):
                     ids = ", ".join(e.id for e in active[:5]) + (", ..." if len(active) > 5 else "")
-                    raise BatchPending(
-                        f"teachers.{cfg.name}: {len(wanted) - len(results)} requests wait in {len(active)} "
-                        f"submitted batch(es) ({ids}); batch_wait is {cfg.batch_wait!r}, so this job stops here: "
-                        "run it again to collect (nothing is submitted twice)")
+                    msg = (f"teachers.{cfg.name}: {len(wanted) - len(results)} requests wait in {len(active)} "
+                           f"submitted batch(es) ({ids}); batch_wait is {cfg.batch_wait!r}, so this job stops here: "
+                           "run it again to collect (nothing is submitted twice)")
+                    if sys.__stderr__ is not None and sys.stderr is not sys.__stderr__:  # a job's log took stderr:
+                        print(f"BatchPending: {msg}", file=sys.__stderr__, flush=True)  # the console sees it too
+                    raise BatchPending(msg)
                 time.sleep(delay)
                 delay = min(cfg.batch_poll_max_s, delay * 1.5)
         finally:
