@@ -93,7 +93,7 @@ MISTAKES = [
     ("teachers.local", {"kind": "hf", "model": "m", "error_rate": 0.1}, "teachers.local.error_rate: not a key of a kind hf teacher (a key of offline teachers)"),
     ("teachers.offline.eror_rate", 0.1, "teachers.offline.eror_rate: unknown key (did you mean error_rate?)"),
     ("teachers.offline.max_tokens", 10, "teachers.offline.max_tokens: not a key of a kind offline teacher (a key of openai/gemini/hf teachers)"),
-    ("teachers.gpt", {"kind": "openai", "model": "m", "api_key_env": "K", "concurrency": 0}, "teachers.gpt.concurrency: must be >= 1"),
+    ("teachers.gpt", {"kind": "openai", "model": "m", "api_key_env": "K", "concurrency": 0}, "teachers.gpt.concurrency: 0 is less than the minimum of 1"),
     # students
     ("students.tiny.templte", "default", "students.tiny.templte: unknown key (did you mean template?)"),
     ("students.tiny.train.epoch", 2, "students.tiny.train.epoch: unknown key (did you mean epochs?)"),
