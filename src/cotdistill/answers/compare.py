@@ -24,6 +24,13 @@ _UNIT = re.compile(r"(-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?)\s*(?:[a-zA-
 _BASE = re.compile(r"([0-9A-Fa-f]+)_\{?(\d+)\}?")  # 2516_8: a numeral in base 8
 _PLAIN = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _WORDY = re.compile(r"[A-Za-z][A-Za-z ]+")
+# units written right after a number (12cm, 5kg); after a space any word is a unit (12 apples), but "2xy" is algebra
+_UNIT_WORDS = re.compile(
+    r"(?:[kcm]?m|[km]?g|mg|lbs?|oz|ft|in|inch(?:es)?|yds?|mi|miles?|hours?|hrs?|h|mins?|minutes?|s|secs?|seconds?"
+    r"|days?|weeks?|months?|years?|yrs?|dollars?|cents?|mph|km/h|kph|[km]?l|ml|cm\^?\d?|m\^?\d?|sq|units?|pounds?"
+    r"|feet|foot|meters?|metres?|liters?|litres?|grams?|degrees?|percent|people|times)(?![a-zA-Z])",
+    re.I,
+)
 _CURRENCY = re.compile(r"^(?:rs\.?|inr|usd|us|eur|gbp|€|£|¥|₹)\s*", re.I)
 _DECIMAL = re.compile(r"-?\d*\.(\d+)")
 _MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.S)
@@ -343,8 +350,9 @@ def _as_interval(n: Node) -> Node | None:
 
 def _leaf(s: str) -> Node:
     s = s.strip()
-    if _PROSE.fullmatch(s) and any(len(w) > 1 and w.lower() not in _FUNC_WORDS for w in re.findall(r"[A-Za-z]+", s)):
-        return Node("text", text=s)  # "man bites dog" is words in an order, not the product m*a*n*...
+    words = re.findall(r"[A-Za-z]+", s) if _PROSE.fullmatch(s) or re.fullmatch(r"[A-Za-z]{3,}", s) else []
+    if any(len(w) > 1 + (len(words) == 1) and w.lower() not in _FUNC_WORDS for w in words):
+        return Node("text", text=s)  # "man bites dog", "odd": words (in an order), not products m*a*n*...
     if s.startswith("\\pm"):
         s = "±" + s[3:]
     num = s
@@ -366,7 +374,7 @@ def _leaf(s: str) -> Node:
             v = whole + Fraction(int(a), int(b))
             return Node("num", text=s, value=-v if sign else v)
     um = _UNIT.fullmatch(num)
-    if um:
+    if um and (num[um.end(1) : um.end(1) + 1].isspace() or re.match(_UNIT_WORDS, num[um.end(1) :])):
         num = um.group(1)
         num = num.replace(",", "") if _THOUSANDS.fullmatch(num) else num
     try:
@@ -508,7 +516,7 @@ def compare(a: Node, b: Node, scales=(1,)) -> bool | None:
         if _text_key(a.text) == _text_key(b.text) and a.text:
             return True
         words = [n for n in (a, b) if n.kind == "text" and _WORDY.fullmatch(n.text)]
-        return False if words and (len(words) == 2 or {a.kind, b.kind} & {"num", "set", "seq"}) else None
+        return False if words and (len(words) == 2 or {a.kind, b.kind} & {"num", "expr", "set", "seq"}) else None
     if "huge" in (a.kind, b.kind) and "num" in (a.kind, b.kind):
         return False  # beyond 10^300 vs an evaluated finite number
     if a.kind == "num" and b.kind == "num":

@@ -63,7 +63,7 @@ ANSWER_GAP = re.compile(
 
 def joins_answers(gap: str) -> bool:
     """Whether the text between two answers only joins them: ", ", " and ", "$ or $x_2 = "."""
-    return bool(ANSWER_GAP.fullmatch(gap.replace("\\)", " ").replace("\\]", " ")))
+    return len(gap) <= 60 and bool(ANSWER_GAP.fullmatch(gap.replace("\\)", " ").replace("\\]", " ")))
 
 
 def boxed_answers(s: str) -> list[str]:
