@@ -206,3 +206,15 @@ def test_a_symbolic_timeout_is_undecided_in_the_cli_and_in_run_metrics(tmp_path,
     rows, metrics = score("run", problems, gens)
     assert [r["undecided"] for r in rows] == [True, False] and [r["correct"] for r in rows] == [False, True]
     assert (metrics["undecided"], metrics["k"]) == (1, 1)
+
+
+def test_cli_by_kind_flag(tmp_path, capsys):
+    from cotdistill.cli import main
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"gold": r"\boxed{-4,3}", "pred": "3 and -4", "equivalent": True}) + "\n")
+    assert main(["check-answers", str(cases), "--by", "kind"]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out.splitlines()[-1])
+    assert summary["by_kind"]["multiple_answers"]["agree"] == 1
+    assert captured.err.splitlines()[1].split()[:2] == ["multiple_answers", "1"]
