@@ -160,8 +160,3 @@ def metrics_of(*methods):
 
     return sorted({metrics_path(R, row) for row in run_rows(runs_of(*methods))})
 
-
-def multistyle_logs():
-    """Every multi-style experiment's enriched logs (teacher accuracy per style, for the styles figure)."""
-    return sorted({L.path("multistyle_log", experiment=run.experiment, teacher=run.labels["teacher"], dataset=run.train_set)
-                   for run in RUNS if run.method == "multistyle"})

@@ -134,3 +134,36 @@ def test_no_module_over_the_size_limit(path):
     n = len(path.read_text().splitlines())
     limit = OVERSIZED.get(path.relative_to(PKG).as_posix(), MAX_LINES)
     assert n <= limit, f"{path.relative_to(ROOT)}: {n} lines (limit {limit})"
+
+
+# Rule files of the method interface and the shared helpers: no lint at all (others: tests/test_envs.py).
+LINT_CLEAN = ("Snakefile", "common.smk", "multistyle.smk", "rounds.smk", "fair.smk", "summarize.smk", "router.smk")
+
+
+@pytest.mark.timeout(300)
+def test_method_rule_files_are_lint_clean():
+    import subprocess
+
+    from conftest import SNAKEMAKE
+    from test_envs import _lints
+
+    proc = subprocess.run([str(SNAKEMAKE), "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    lints = _lints(proc.stdout + proc.stderr)
+    assert proc.returncode == 0 or lints, proc.stderr[-3000:]
+    mine = [lint for lint in lints if lint[0] in LINT_CLEAN]
+    assert not mine, mine
+
+
+def test_rule_files_hold_no_functions():
+    """Helpers live in rules/common.smk or the package (what `snakemake --lint` asks)."""
+    for path in sorted((ROOT / "rules").glob("*.smk")):
+        if path.name in LINT_CLEAN and path.name != "common.smk":
+            defs = [line for line in path.read_text().splitlines() if line.startswith("def ")]
+            assert not defs, f"{path.name}: {defs}"
+
+
+def test_no_script_dispatches_on_the_rule_or_parses_a_result_path():
+    for path in sorted((ROOT / "scripts").glob("*.py")):
+        text = path.read_text()
+        assert "snakemake.rule" not in text, f"{path.name} picks its job by snakemake.rule; pass params"
+        assert '.split("/' not in text, f"{path.name} parses a path back into wildcards; pass them as params"

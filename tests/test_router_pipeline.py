@@ -11,7 +11,7 @@ import pytest
 from conftest import snakemake, workflow_copy
 from cotdistill.experiments import ConfigError, expand_runs
 from cotdistill.io import read_json, read_jsonl
-from cotdistill.methods import router as router_runs
+from cotdistill.methods import router
 
 
 def test_training_rows_carry_style_and_filter():
@@ -20,13 +20,13 @@ def test_training_rows_carry_style_and_filter():
     enriched = [{"id": "p1", "styles": ["a", "b"], "responses": ["r1a", "r1b"], "correct_flags": [True, False]},
                 {"id": "p2", "styles": ["a", "b"], "responses": ["r2a", " "], "correct_flags": [True, True]},
                 {"id": "gone", "styles": ["a"], "responses": ["x"], "correct_flags": [True]}]
-    rows = router_runs.training_rows(problems, enriched, "correct")
+    rows = router.training_rows(problems, enriched, "correct")
     assert [(r["id"], r["style"]) for r in rows] == [("p1-a", "a"), ("p2-a", "a")]  # wrong and empty dropped
     assert rows[0]["messages"] == [{"role": "user", "content": "1+2"}, {"role": "assistant", "content": "r1a"}]
-    assert len(router_runs.training_rows(problems, enriched, "all")) == 3
-    assert router_runs.members("router", "ens") == ["a", "b"] and router_runs.members("only_b", "b") == ["b"]
+    assert len(router.training_rows(problems, enriched, "all")) == 3
+    assert router.members("router", "ens") == ["a", "b"] and router.members("only_b", "b") == ["b"]
     with pytest.raises(ValueError, match="no member 'b'"):
-        router_runs.members("only_a", "b")
+        router.members("only_a", "b")
 
 
 def config(**exp):

@@ -33,6 +33,25 @@ def load_checkpoint(path: str | Path, dtype: str = "auto"):
     return model, tokenizer
 
 
+def job_arguments(doc: str, *options: tuple[str, dict]):
+    """``CHECKPOINT PROBLEMS OUT --template T`` (+ ``options``) of a student-job script, with the test problems
+    and their prompts: ``(args, problems, prompts)``."""
+    import argparse
+
+    from .io import read_jsonl
+    from .prompts import core_prompt
+
+    ap = argparse.ArgumentParser(description=doc)
+    for name in ("checkpoint", "problems", "out"):
+        ap.add_argument(name)
+    ap.add_argument("--template", required=True)
+    for flag, kwargs in options:
+        ap.add_argument(flag, **kwargs)
+    args = ap.parse_args()
+    problems = read_jsonl(args.problems)
+    return args, problems, [core_prompt(p) for p in problems]
+
+
 def lf_template(tokenizer, name: str):
     from .lf_compat import ensure_torchaudio_shim
 
