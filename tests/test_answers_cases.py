@@ -95,7 +95,8 @@ def test_several_boxes_joined_only_by_separators_form_one_set(response, expected
     [
         ("3 and -4", r"\boxed{-4,3}", True), ("x_1=2, x_2=1", "1, 2", True), ("a=3,b=4; a=1,b=2", "(1,2), (3,4)", True),
         ("a=1,b=4; a=3,b=2", "(1,2), (3,4)", False), ("(-3, 2)", "x=-3, y=2", True), ("(2, -3)", "x=-3, y=2", False),
-        ("(2,1), (1,2)", "(x, y) = (1, 2), (2, 1)", True), (r"\boxed{15\frac{39}{40}}, \boxed{\frac{639}{40}}", r"\frac{639}{40}", True),
+        ("(2,1), (1,2)", "(x, y) = (1, 2), (2, 1)", True), ("The roots are 3 and -4.", "-4, 3", True),
+        ("The roots are 3 and 4.", "-4, 3", False), ("So x = 1, x = 2 or x = 5.", "1, 2, 5", True), (r"\boxed{15\frac{39}{40}}, \boxed{\frac{639}{40}}", r"\frac{639}{40}", True),
     ],
 )
 def test_several_answers_as_sets_and_labelled_tuples(pred, gold, expected):

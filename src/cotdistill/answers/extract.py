@@ -22,6 +22,9 @@ _PHRASE = re.compile(
     re.I,
 )
 _MATH_SPAN = re.compile(r"\$\$((?:\\\$|[^$])+?)\$\$|\$((?:\\\$|[^$])+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+_LIST_ITEM = r"(?:[a-z](?:_\{?\d\}?)?\s*=\s*)?-?\d+(?:\.\d+)?"
+# a response ending in a list of values: "... so the roots are 3 and -4." / "x = 1, x = 2 or x = 5."
+_FINAL_LIST = re.compile(rf"(?<![\w.])({_LIST_ITEM}(?:\s*,\s*{_LIST_ITEM})*\s*,?\s+(?:and|or)\s+{_LIST_ITEM})\s*[.!]?\s*$")
 _SENTENCE_END = re.compile(r"\.(?=\s|$)|\n|(?<=[a-z])\s*,\s+(?:so|and|which|because|since)\b|\bI hope\b")
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}(?![a-zA-Z])")
 
@@ -110,6 +113,9 @@ def _math_answer(text: str, answer_type: str) -> str | None:
     maths = _last_maths(text)
     if answer_type != "number" and maths:
         return maths
+    listed = _FINAL_LIST.search(stripped[-300:]) if answer_type == "latex" else None
+    if listed:
+        return listed.group(1)
     return _last_number(text) or maths
 
 
