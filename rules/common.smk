@@ -70,11 +70,12 @@ def student_cfg(wildcards):
 
 
 def student_base(wildcards):
-    """The base model a run starts from: a from-scratch build per (student, dataset), or a hub/local model."""
+    """The base model a run starts from: a from-scratch build per (student, dataset), a folder converted
+    from a GGUF file (rules/models.smk), or a hub/local model."""
     cfg = student_cfg(wildcards)
     if "init" in cfg:
         return f"{R}/students/{wildcards.student}/{wildcards.dataset}"
-    return []
+    return imported_model(cfg["model"])
 
 
 def student_base_path(wildcards):

@@ -2,6 +2,7 @@ rule rationales:
     """One teacher's rationales for a dataset's training problems under one prompting."""
     input:
         problems=f"{R}/data/{{dataset}}/train.jsonl",
+        model=lambda wc: imported_model(config["teachers"][wc.teacher].get("model")),  # rules/models.smk
     output:
         rows=f"{R}/rationales/{{teacher}}/{{dataset}}/{{prompting}}.jsonl",
         summary=f"{R}/rationales/{{teacher}}/{{dataset}}/{{prompting}}.summary.json",
