@@ -22,7 +22,7 @@ try:
 
     SEEDED = seeds.apply(config)  # experiments' seeds: [..] -> a student variant per training seed
     SETTINGS = experiments.all_settings(config)  # every experiment's closed settings (methods/*)
-    RUNS = experiments.expand_runs(config, SETTINGS)
+    RUNS = seeds.label_runs(experiments.expand_runs(config, SETTINGS), SEEDED)  # seed, seed_of on replicates
     for _name, _student in config["students"].items():
         distributed.settings(_student, _name)
     check_setup(config)

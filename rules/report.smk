@@ -1,11 +1,6 @@
 # The study's outputs for readers: the results table, every figure (one rule, dispatched through the
 # registry cotdistill.figures.FIGURES) and the provenance page; all marked for `snakemake --report`.
-from cotdistill import figures, seeds
-
-
-def labelled_runs(*methods):
-    """runs_of (rules/common.smk) with seed replicates labelled (seed, seed_of) for the report."""
-    return [seeds.label(run, SEEDED) for run in runs_of(*methods)]
+from cotdistill import figures
 
 
 rule table:
@@ -16,7 +11,7 @@ rule table:
     output:
         report(L.path("table", name="all"), caption="../report/table.rst", category="Tables"),
     params:
-        runs=lambda wc: labelled_runs(),
+        runs=lambda wc: runs_of(),
         results_dir=R,
     log:
         L.log("report/table.log"),
@@ -29,11 +24,11 @@ rule table:
 rule figure:
     """results/figures/{name}.png: one figure of cotdistill.figures.FIGURES, from the runs and files it names."""
     input:
-        unpack(lambda wc: figures.inputs(wc.name, labelled_runs(), R)),
+        unpack(lambda wc: figures.inputs(wc.name, runs_of(), R)),
     output:
         report(L.figure, caption="../report/figure.rst", category="Figures"),
     params:
-        runs=lambda wc: figures.runs_for(wc.name, labelled_runs()),
+        runs=lambda wc: figures.runs_for(wc.name, runs_of()),
         results_dir=R,
         caption=lambda wc: figures.FIGURES[wc.name].caption,
     wildcard_constraints:
@@ -54,7 +49,7 @@ rule provenance:
     output:
         report(L.path("provenance"), caption="../report/provenance.rst", category="Provenance"),
     params:
-        runs=lambda wc: labelled_runs(),
+        runs=lambda wc: runs_of(),
         results_dir=R,
         lf_python=LF_PY,
         repo=workflow.basedir,

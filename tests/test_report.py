@@ -13,6 +13,7 @@ from cotdistill.errors import ConfigError
 from cotdistill.figures import common
 from cotdistill.figures.runs import run_label
 from cotdistill.report import build_table, cells
+from cotdistill.runs import Run
 from cotdistill.stats import seed_interval, wilson
 
 
@@ -81,6 +82,9 @@ def test_seeds_expand_students_in_place():
     assert config["experiments"]["b"]["students"] == ["tiny_seed1", "tiny_seed2"] and "seeds" not in config["experiments"]["b"]
     assert config["students"]["tiny_seed2"] == {"init": {"seed": 2}, "train": {"epochs": 1, "seed": 2}}
     assert config["students"]["tiny"] == {"init": {"seed": 0}, "train": {"epochs": 1}}
+    runs = seeds.label_runs([Run("b", "distill", "tiny_seed2", "cs", "t.cot.correct", ("cs",), {"teacher": "t"}),
+                             Run("b", "distill", "tiny", "cs", "t.cot.correct", ("cs",), {"teacher": "t"})], made)
+    assert [r.labels for r in runs] == [{"teacher": "t", "seed": 2, "seed_of": "tiny"}, {"teacher": "t"}]
     with pytest.raises(ConfigError, match=r"experiments.r.seeds: replicates are for methods"):
         seeds.apply({"students": {"tiny": {}}, "experiments": {"r": {"method": "router", "students": ["tiny"], "seeds": [1]}}})
 

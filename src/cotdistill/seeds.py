@@ -60,3 +60,11 @@ def label(run: dict, made: dict[str, tuple[str, int]]) -> dict:
         return run
     student, seed = made[run["student"]]
     return {**run, "labels": {**run["labels"], "seed": seed, "seed_of": student}}
+
+
+def label_runs(runs: list, made: dict[str, tuple[str, int]]) -> list:
+    """``label`` for ``Run`` objects, in place (``rules/common.smk`` labels the study's runs once)."""
+    for run in runs:
+        if run.student in made:
+            run.labels.update(seed=made[run.student][1], seed_of=made[run.student][0])
+    return runs
