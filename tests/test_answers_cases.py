@@ -110,6 +110,8 @@ def test_several_answers_as_sets_and_labelled_tuples(pred, gold, expected):
         ("-3 < -x < 2", "-2 < x < 3", True), ("y = 2 - x/2", "x + 2y - 4 = 0", True), ("y = 2 - 2x", "x + 2y - 4 = 0", False),
         ("y - x = 1", "x - y = 1", False), ("-2x + 2y = -2", "x - y = 1", True), (r"\sqrt{2}", r"\frac{AB}{CD}=\sqrt2", True),
         (r"\sqrt{3}", r"\frac{AB}{CD}=\sqrt2", False), ("7", "f(2) = 7", True), ("0", "x + 2y - 4 = 0", False),
+        ("-y < -3", r"(3, \infty)", True), ("-y > -3", r"(3, \infty)", False), (r"-2x \ge -10", r"(-\infty, 5]", True),
+        (r"2x \le 10", r"(-\infty, 5)", False),
     ],
 )
 def test_relations_equal_up_to_a_factor_and_labelled_values(pred, gold, expected):

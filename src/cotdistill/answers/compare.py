@@ -331,20 +331,32 @@ def _chain(s: str, cut: list, depth: int) -> Node | None:
     return Node("seq", items=items, open="(" if o1 == "<" else "[", close=")" if o2 == "<" else "]")
 
 
+def _scaled_name(n: Node) -> Fraction | None:
+    """The factor c of ``c x`` (``x``, ``-y``, ``2x``, ``-3t``): a variable times a nonzero number."""
+    m = re.fullmatch(r"(-)?\s*(\d+(?:\.\d+)?)?\s*\*?\s*([a-zA-Z](?:_\{?\w+\}?)?)", n.text) if n.kind == "expr" else None
+    if not m or (m.group(2) and Fraction(m.group(2)) == 0):
+        return None
+    c = Fraction(m.group(2) or 1)
+    return -c if m.group(1) else c
+
+
 def _as_interval(n: Node) -> Node | None:
-    """A one-variable inequality ``x ≥ 2`` as the interval ``[2, ∞)`` (other nodes unchanged)."""
+    """A one-variable inequality ``x ≥ 2`` (or ``-2x ≤ -4``) as the interval ``[2, ∞)`` (other nodes
+    unchanged)."""
     if n.kind != "rel":
         return n
     if n.op not in ("<", "≤"):
         return None
     lhs, rhs = n.items
     strict = n.op == "<"
-    if rhs.kind == "expr" and _NAME.fullmatch(rhs.text):
-        top = Node("num", text="\\infty", value=math.inf)
-        return Node("seq", items=[lhs, top], open="(" if strict else "[", close=")")
-    if lhs.kind == "expr" and _NAME.fullmatch(lhs.text):
-        bottom = Node("num", text="-\\infty", value=-math.inf)
-        return Node("seq", items=[bottom, rhs], open="(", close=")" if strict else "]")
+    for var, const, var_above in ((rhs, lhs, True), (lhs, rhs, False)):  # const < c x  /  c x < const
+        c = _scaled_name(var)
+        if c is None or const.kind != "num" or isinstance(const.value, complex):
+            continue
+        bound = Node("num", text=const.text, value=const.value / c if c != 1 else const.value)
+        if (c > 0) == var_above:  # x above the bound
+            return Node("seq", items=[bound, Node("num", text="\\infty", value=math.inf)], open="(" if strict else "[", close=")")
+        return Node("seq", items=[Node("num", text="-\\infty", value=-math.inf), bound], open="(", close=")" if strict else "]")
     return None
 
 
