@@ -15,6 +15,8 @@ rule router_data:
         L.router_rows,
     params:
         keep=lambda wc: SETTINGS[wc.experiment].filter,
+        prompt=lambda wc: SETTINGS[wc.experiment].prompt,
+        gold=lambda wc: SETTINGS[wc.experiment].sft_baseline,
     log:
         L.log("router/{experiment}/{teacher}/{dataset}/data.log"),
     conda:
@@ -55,6 +57,7 @@ rule router_view:
         directory(L.path("checkpoint", recipe="{teacher}.router-{experiment}-{mode}-{member}.{filter}")),
     params:
         members=lambda wc: router.members(wc.mode, wc.member),
+        templates=lambda wc: {m: config["students"][s]["template"] for m, s in zip(("a", "b"), SETTINGS[wc.experiment].students)},
     log:
         L.log("router/{experiment}/{teacher}/{dataset}/{mode}-{member}.{student}.{filter}.view.log"),
     wildcard_constraints:

@@ -29,12 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import paths
+from ...gold_rationales import answer_line
 from ...prompts import core_prompt
 from ...runs import Run
 from ..base import Experiment, Method, check_styles
 from .config import RouterConfig
 
-VIEWS = {"router": ("ens", "a", "b"), "naive": ("ens",), "only_a": ("a",), "only_b": ("b",)}
+VIEWS = {"router": ("ens", "a", "b"), "naive": ("ens",), "only_a": ("a",), "only_b": ("b",), "sft": ("ens",)}
+PROMPTS = ("wrapped", "core")
 VIEW_FILE = "router_view.json"
 
 
@@ -42,6 +44,8 @@ VIEW_FILE = "router_view.json"
 class Settings(Experiment):
     styles: list[str] = field(default_factory=list)
     baselines: bool = True
+    sft_baseline: bool = False  # mode sft: both students learn the gold answers (the reference's is_sft)
+    prompt: str = "wrapped"  # the students' training prompt: the style-wrapped one the teacher saw (the reference) or the core prompt
     router: dict = field(default_factory=dict)  # RouterConfig fields but `mode` (set by the DAG)
 
     def __post_init__(self):
@@ -54,6 +58,8 @@ class Settings(Experiment):
             raise ValueError("router.mode: set by the DAG (router + baselines); use baselines: false to train the "
                              "router mixture only")
         RouterConfig.from_dict(dict(self.router or {}), where="router")  # closed: raises on a wrong key
+        if self.prompt not in PROMPTS:
+            raise ValueError(f"prompt: one of {', '.join(PROMPTS)}, not {self.prompt!r}")
 
 
 def check(where: str, s: Settings, config: dict) -> None:
@@ -61,7 +67,8 @@ def check(where: str, s: Settings, config: dict) -> None:
 
 
 def modes(s: Settings) -> list[str]:
-    return list(VIEWS) if s.baselines else ["router"]
+    out = [m for m in VIEWS if m != "sft"] if s.baselines else ["router"]
+    return out + (["sft"] if s.sft_baseline else [])
 
 
 def recipe(teacher: str, exp: str, mode: str, member: str, keep: str) -> str:
@@ -99,19 +106,33 @@ def router_dirs(runs: list[Run], layout: paths.Layout) -> list[tuple[str, dict]]
 
 
 
-def training_rows(problems: list[dict], enriched: list[dict], keep: str = "correct") -> list[dict]:
-    """Router training rows (``id``, ``style``, chat ``messages``) from a multi-style enriched log."""
+def training_rows(problems: list[dict], enriched: list[dict], keep: str = "correct", prompt: str = "wrapped",
+                  gold: bool = False) -> list[dict]:
+    """Router training rows (``id``, ``group`` = the problem, ``style``, chat ``messages``) from a multi-style
+    enriched log: one per kept rationale, its prompt the style-wrapped one the teacher answered (``prompt:
+    wrapped``, the reference's ``prompts[i]``) or the core prompt. With ``gold``, also one ``gold: true`` row
+    per problem that has a kept rationale: the core prompt and ``\boxed{gold}`` (mode ``sft``, the
+    reference's is_sft baseline; the trainer keeps these apart from the rationale rows)."""
     by_id = {p["id"]: p for p in problems}
-    rows = []
+    rows, grouped = [], []
     for r in enriched:
         p = by_id.get(r["id"])
         if p is None:
             continue
-        for style, resp, ok in zip(r["styles"], r["responses"], r["correct_flags"]):
+        wrapped = r.get("prompts") or [None] * len(r["styles"])
+        before = len(rows)
+        for style, user, resp, ok in zip(r["styles"], wrapped, r["responses"], r["correct_flags"]):
             if (keep == "correct" and not ok) or not (resp or "").strip():
                 continue
-            rows.append({"id": f"{r['id']}-{style}", "style": style, "messages": [
-                {"role": "user", "content": core_prompt(p)}, {"role": "assistant", "content": resp.strip()}]})
+            content = user if prompt == "wrapped" and user else core_prompt(p)
+            rows.append({"id": f"{r['id']}-{style}", "group": r["id"], "style": style, "messages": [
+                {"role": "user", "content": content}, {"role": "assistant", "content": resp.strip()}]})
+        if len(rows) > before:
+            grouped.append(p)
+    if gold:
+        rows += [{"id": f"{p['id']}-gold", "group": p["id"], "style": "gold", "gold": True, "messages": [
+            {"role": "user", "content": core_prompt(p)}, {"role": "assistant", "content": answer_line(p["answer"], "boxed")}]}
+            for p in grouped]
     return rows
 
 

@@ -100,8 +100,9 @@ def load_ensemble(out_dir: str | os.PathLike, members: Sequence[str] = MEMBERS, 
     if missing:
         raise ValueError(f"{out_dir}/ensemble.json: members {missing} were not trained (mode {meta['config']['mode']!r})")
     if len(members) > 1 and not meta["shared_tokenizer"]:
-        raise ValueError(f"{out_dir}: the students have different tokenizers; the ensemble mixes token distributions "
-                         "and needs one vocabulary — evaluate each student alone (members=('a',) or ('b',))")
+        raise ValueError(f"{out_dir}: the students have different tokenizers; the token-level ensemble mixes token "
+                         "distributions and needs one vocabulary — use the sequence-level one (sequence.SequenceEnsemble, "
+                         "what generate_view does for such a run) or evaluate each student alone (members=('a',) or ('b',))")
     loaded = [load_member(out_dir, m, dtype=dtype, device=device) for m in members]
     w = [meta["weights"][m] for m in members]
     total = sum(w)
@@ -111,11 +112,26 @@ def load_ensemble(out_dir: str | os.PathLike, members: Sequence[str] = MEMBERS, 
 
 def generate_view(checkpoint: str | os.PathLike, template: str, prompts: list[str], *, max_new_tokens: int,
                   batch_size: int) -> list[str]:
-    """Greedy answers of a router view (the mixture or one member), prompts encoded by LLaMA-Factory's template."""
+    """Greedy answers of a router view (the mixture or one member), prompts encoded by LLaMA-Factory's template.
+
+    A run whose ``ensemble.json`` says ``ensemble: sequence`` (students with different tokenizers, or asked
+    for) evaluates its ``ens`` view by sequence-level selection: each member generates from the prompt in its
+    own template (the view's ``templates``), the best-scoring output is kept (``sequence.SequenceEnsemble``)."""
     from ...generate import encode_prompts
     from . import VIEW_FILE
 
     view = read_json(Path(checkpoint) / VIEW_FILE)
+    meta = read_json(Path(view["run"]) / "ensemble.json")
+    members = tuple(view["members"])
+    if len(members) > 1 and meta.get("ensemble") == "sequence":
+        from .sequence import SequenceEnsemble
+
+        loaded = [load_member(view["run"], m) for m in members]
+        templates = view.get("templates") or {}
+        ids = [encode_prompts(tok, templates.get(m, template), prompts) for m, (_, tok) in zip(members, loaded)]
+        ens = SequenceEnsemble(loaded, [meta["weights"][m] for m in members], use_weights=meta.get("use_weights", True),
+                               length_normalise=meta.get("length_normalise", True))
+        return ens.generate_ids(ids, max_new_tokens=max_new_tokens, batch_size=batch_size)[0]
     ens = load_ensemble(view["run"], members=tuple(view["members"]))
     ids = encode_prompts(ens.tokenizer, template, prompts)
     return ens.generate_ids(ids, max_new_tokens=max_new_tokens, batch_size=batch_size)

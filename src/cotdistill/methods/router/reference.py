@@ -12,7 +12,9 @@ LzyFischer/Distill ``main.py``, per batch of problems, two CoT variants each:
 - ``loss = ce_1 + ce_2 + 0.1 (mse(h_1, ens) + mse(h_2, ens)) + 0.01 (gate_0.mean() + gate_1.mean()) / 2``
   (the MSE only when both students got rows; it is called "KL" in the code). Each gate row sums to one,
   so ``gate.mean()`` is the constant 0.5 and its straight-through gradient sums to zero over the two
-  logits: the router's parameters get no gradient from any term.
+  logits: the router's parameters get no gradient from any term (in exact arithmetic; in floats that term
+  leaves ~1e-9 of rounding, which Adam's per-parameter normalisation can turn into small updates — we
+  detach it, so the router keeps its initial parameters exactly).
 
 So in the reference the router and the weight net keep their initial parameters; routing is the initial
 MLP plus Gumbel noise. This module reproduces that (by our reading of the code); our default trains the
@@ -76,6 +78,53 @@ def reference_loss(ce1, ce2, h1_full, h2_full, weight_net, gates: list, *, use_k
         mse = torch.zeros((), device=h1_full.device)
     loss = ce1 + ce2
     if use_kl:
-        loss = loss + kl_weight * mse + reg_weight * sum(g.mean() for g in gates) / len(gates)
+        # Each gate row sums to one, so gate.mean() is 0.5 and its gradient is zero in exact arithmetic; it is
+        # detached so that float rounding (~1e-9) cannot move the router through Adam's normalisation.
+        loss = loss + kl_weight * mse + reg_weight * sum(g.detach().mean() for g in gates) / len(gates)
     return StepTerms(loss, float(ce1.detach()) if hasattr(ce1, "detach") else float(ce1),
                      float(ce2.detach()) if hasattr(ce2, "detach") else float(ce2), float(mse.detach()))
+
+
+def reference_step(tr, pairs: list[tuple[int, int]]) -> tuple[dict, list[dict]]:
+    """One optimisation step of ``RouterTrainer`` ``tr`` as the reference takes it, on problems given as
+    (variant 0, variant 1) row pairs: both variants are routed, the students learn variant 0 under the
+    OR masks (the HF loss: token mean over their rows), ``reference_loss`` assembles the rest."""
+    import torch
+    import torch.nn.functional as F
+
+    from .encoding import _pad_batch
+
+    cfg, device = tr.cfg, tr.device
+    v0, v1 = [a for a, _ in pairs], [b for _, b in pairs]
+    r_logits = [tr.router(tr.features[v]) for v in (v0, v1)]
+    gates = [F.gumbel_softmax(lg, tau=cfg.gumbel_tau, hard=True) for lg in r_logits]
+    m1, m2 = masks(gates)
+    batches = [_pad_batch([enc[i] for i in v0], tok.pad_token_id, device)
+               for enc, tok in ((tr.enc_a, tr.tok_a), (tr.enc_b, tr.tok_b))]
+    width = max(b[0].size(1) for b in batches)
+    dim = tr.proj_a.out_features
+    h_full = [torch.zeros(len(v0), width, dim, device=device), torch.zeros(len(v0), width, dim, device=device)]
+    ce = [torch.zeros((), device=device), torch.zeros((), device=device)]
+    for k, (model, proj, m, trained) in enumerate(((tr.model_a, tr.proj_a, m1, tr.train_a),
+                                                   (tr.model_b, tr.proj_b, m2, tr.train_b))):
+        if trained and bool(m.any()):
+            ids, mask, labels, _ = batches[k]
+            out = model(input_ids=ids[m], attention_mask=mask[m], labels=labels[m], output_hidden_states=True)
+            ce[k] = out.loss
+            hid = proj(out.hidden_states[-1].float())
+            rows = m.nonzero().squeeze(-1)
+            h_full[k][rows, : hid.size(1)] = hid
+    terms = reference_loss(ce[0], ce[1], h_full[0], h_full[1], tr.weight_net, gates,
+                           use_kl=cfg.consistency != "none", kl_weight=cfg.consistency_weight)
+    tr.opt.zero_grad(set_to_none=True)
+    terms.loss.backward()
+    tr.opt.step()
+    tr.steps += 1
+    log = {"loss": terms.loss.item(), "nll_a": terms.ce1, "nll_b": terms.ce2, "consistency": terms.mse,
+           "w_a": 0.5, "w_b": 0.5, "routed_a": float(m1.float().mean())}
+    routes = []
+    for v, g, lg in zip((v0, v1), gates, r_logits):
+        probs = lg.detach().softmax(-1).tolist()
+        routes += [{"id": tr.rows[i]["id"], "style": tr.rows[i]["style"], "choice": "b" if g[j, 1].item() > 0.5 else "a",
+                    "probs": [round(p, 6) for p in probs[j]]} for j, i in enumerate(v)]
+    return log, routes
