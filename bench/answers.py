@@ -5,7 +5,8 @@
 Cases (every set that is present):
 - ``own-dev`` / ``own-heldout``: tests/fixtures/answer_cases, this project's cases per answer kind;
   the held-out third (a fixed hash rule) was never used while developing the checker;
-- ``shared``: DIR/answer_equivalence/cases.jsonl, peer projects' test cases (development part);
+- ``shared``: DIR/answer_equivalence/cases.jsonl, peer projects' test cases (development part; also
+  reported per source repository);
 - ``gsm8k`` / ``svamp`` / ``math500``: round trips of DIR/{name}/test.jsonl gold answers (a formatted
   response vs its gold: equivalent; vs the next row's different gold: not).
 
@@ -100,8 +101,9 @@ def _stats(idx: list[int], cases: list[dict], verdicts: list, secs: list[float])
 
 
 def _table(title: str, groups: dict[str, list[int]], cases, ours, mv, t_ours, t_mv) -> None:
+    """One row per group of case indices, and a last row for all of the groups together."""
     print(f"\n{title:18s} {'n':>5s} | {'ours':>6s} {'FA':>3s} {'FR':>3s} {'und':>3s} | {'mv':>6s} {'FA':>3s} {'FR':>3s} | {'speedup':>7s}")
-    for name, idx in list(groups.items()) + [("all", list(range(len(cases))))]:
+    for name, idx in list(groups.items()) + [("all", sorted(i for g in groups.values() for i in g))]:
         a, b = _stats(idx, cases, ours, t_ours), _stats(idx, cases, mv, t_mv)
         ratio = sum(t_mv[i] for i in idx) / max(sum(t_ours[i] for i in idx), 1e-12)
         print(f"{name[:18]:18s} {a['n']:5d} | {a['agreement']:6.3f} {a['false_accepts']:3d} {a['false_rejects']:3d} "
@@ -146,12 +148,16 @@ def main() -> None:
 
     (ours, t_ours), (theirs, t_mv) = timed(cases, ours_verdict, mv)
 
-    by_set, by_kind = defaultdict(list), defaultdict(list)
+    by_set, by_kind, by_repo = defaultdict(list), defaultdict(list), defaultdict(list)
     for i, (c, r) in enumerate(zip(cases, results)):
         by_set[c["set"]].append(i)
         by_kind[c.get("kind") or answer_kind(r["gold_answer"], r["answer_type"])].append(i)
+        if c["set"] == "shared":
+            by_repo[str(c.get("source", "-")).split(" ")[0].split("/")[-1]].append(i)
     _table("set", dict(sorted(by_set.items())), cases, ours, theirs, t_ours, t_mv)
     _table("kind", dict(sorted(by_kind.items())), cases, ours, theirs, t_ours, t_mv)
+    if by_repo:
+        _table("shared, by repo", dict(sorted(by_repo.items())), cases, ours, theirs, t_ours, t_mv)
     symbolic = sum("symbolic" in r["reason"] for r in results)
     print(f"\ncases sent to the symbolic worker: {symbolic} of {len(cases)}")
 
