@@ -74,7 +74,7 @@ def student_base(wildcards):
     from a GGUF file (rules/models.smk), or a hub/local model."""
     cfg = student_cfg(wildcards)
     if "init" in cfg:
-        return f"{R}/students/{wildcards.student}/{wildcards.dataset}"
+        return base_path(wildcards.student, wildcards.dataset)
     return imported_model(cfg["model"])
 
 
@@ -131,7 +131,7 @@ def final_outputs():
 
 def study_outputs():
     """The table, each method's extra targets and the figures of the methods the study uses."""
-    extra = [f"{R}/{t}" for t in experiments.targets(SETTINGS)]
+    extra = [f"{L.results}/{t}" for t in experiments.targets(SETTINGS)]
     return [L.path("table", name="all")] + extra + figure_targets()
 
 

@@ -3,12 +3,12 @@ rule data:
     the normalised question within the split and against the splits that take precedence (test > train > dev);
     the counts are in {split}.summary.json (cotdistill.data.dedup)."""
     output:
-        problems=f"{R}/data/{{dataset}}/{{split}}.jsonl",
-        summary=f"{R}/data/{{dataset}}/{{split}}.summary.json",
+        problems=L.data,
+        summary=L.data_summary,
     params:
         dataset=lambda wc: canonical(config["datasets"][wc.dataset]),
     log:
-        f"{R}/logs/data/{{dataset}}/{{split}}.log",
+        L.log("data/{dataset}/{split}.log"),
     conda:
         "../envs/pipeline.yaml"
     script:

@@ -14,10 +14,10 @@ if VLLM_STUDENTS and not USE_CONDA:
 rule generate:
     """A trained student answers a dataset's test problems: batched greedy decoding, training's template."""
     input:
-        checkpoint=f"{R}/checkpoints/{{student}}/{{dataset}}/{{recipe}}",
-        problems=f"{R}/data/{{evalset}}/test.jsonl",
+        checkpoint=L.checkpoint,
+        problems=L.path("data", dataset="{evalset}", split="test"),
     output:
-        f"{R}/generations/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
+        L.generations,
     params:
         python=LF_PY,
         script=f"{SCRIPTS}/generate.py",
@@ -26,7 +26,7 @@ rule generate:
         batch_size=lambda wc: student_cfg(wc).get("generation", {}).get("batch_size", 32),
         decoding=lambda wc: canonical(student_cfg(wc).get("generation", {}).get("decoding", {})),
     log:
-        f"{R}/logs/generate/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+        L.log("generate/{student}/{dataset}/{recipe}/{evalset}.log"),
     wildcard_constraints:
         student=f"(?!(?:{'|'.join(VLLM_STUDENTS)})/){NAME}" if VLLM_STUDENTS else NAME,
     threads: HEAVY_THREADS
@@ -44,16 +44,16 @@ rule generate:
 rule prompt_ids:
     """vLLM backend, step 1: test prompts as token ids under the student's training template (LLaMA-Factory's)."""
     input:
-        checkpoint=f"{R}/checkpoints/{{student}}/{{dataset}}/{{recipe}}",
-        problems=f"{R}/data/{{evalset}}/test.jsonl",
+        checkpoint=L.checkpoint,
+        problems=L.path("data", dataset="{evalset}", split="test"),
     output:
-        f"{R}/prompts/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
+        L.prompt_ids,
     params:
         python=LF_PY,
         script=f"{SCRIPTS}/prompt_ids.py",
         template=lambda wc: student_cfg(wc)["template"],
     log:
-        f"{R}/logs/prompts/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+        L.log("prompts/{student}/{dataset}/{recipe}/{evalset}.log"),
     conda:
         "../envs/llamafactory.yaml"
     shell:
@@ -63,17 +63,17 @@ rule prompt_ids:
 rule generate_vllm:
     """vLLM backend, step 2: greedy generation from those token ids with vllm.LLM (GPU, vLLM env)."""
     input:
-        checkpoint=f"{R}/checkpoints/{{student}}/{{dataset}}/{{recipe}}",
-        prompts=f"{R}/prompts/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
+        checkpoint=L.checkpoint,
+        prompts=L.prompt_ids,
     output:
-        f"{R}/generations/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
+        L.generations,
     params:
         python=VLLM_PY,
         script=f"{SCRIPTS}/generate_vllm.py",
         max_new_tokens=lambda wc: student_cfg(wc).get("generation", {}).get("max_new_tokens", 256),
         llm_kwargs=lambda wc: canonical(student_cfg(wc).get("generation", {}).get("vllm", {})),
     log:
-        f"{R}/logs/generate/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+        L.log("generate/{student}/{dataset}/{recipe}/{evalset}.log"),
     wildcard_constraints:
         student="|".join(VLLM_STUDENTS) or "(?!)",
     resources:
@@ -88,15 +88,15 @@ rule generate_vllm:
 rule score:
     """Answer extraction and checking of a run's generations: per-problem rows and metrics."""
     input:
-        generations=f"{R}/generations/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
-        problems=f"{R}/data/{{evalset}}/test.jsonl",
+        generations=L.generations,
+        problems=L.path("data", dataset="{evalset}", split="test"),
     output:
-        rows=f"{R}/eval/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.jsonl",
-        metrics=f"{R}/eval/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.metrics.json",
+        rows=L.eval,
+        metrics=L.metrics,
     params:
         run=lambda wc: f"{wc.student}/{wc.dataset}/{wc.recipe}",
     log:
-        f"{R}/logs/score/{{student}}/{{dataset}}/{{recipe}}/{{evalset}}.log",
+        L.log("score/{student}/{dataset}/{recipe}/{evalset}.log"),
     conda:
         "../envs/pipeline.yaml"
     script:

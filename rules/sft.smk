@@ -1,16 +1,16 @@
 rule sft:
     """An SFT set in LLaMA-Factory's alpaca format, with its dataset_info.json, for one recipe and dataset."""
     input:
-        problems=f"{R}/data/{{dataset}}/train.jsonl",
+        problems=L.path("data", split="train"),
         rationales=sft_inputs,
     output:
-        data=f"{R}/sft/{{recipe}}/{{dataset}}/train.json",
-        info=f"{R}/sft/{{recipe}}/{{dataset}}/dataset_info.json",
-        stats=f"{R}/sft/{{recipe}}/{{dataset}}/stats.json",
+        data=L.sft,
+        info=L.sft_info,
+        stats=L.sft_stats,
     params:
         recipe=lambda wc: split_recipe(wc.recipe),
     log:
-        f"{R}/logs/sft/{{recipe}}/{{dataset}}.log",
+        L.log("sft/{recipe}/{dataset}.log"),
     conda:
         "../envs/pipeline.yaml"
     script:

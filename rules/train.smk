@@ -1,15 +1,15 @@
 rule build_student:
     """A tiny student from scratch: tokenizer trained on the dataset's text, random Llama/Qwen2 weights."""
     input:
-        problems=f"{R}/data/{{dataset}}/train.jsonl",
+        problems=L.path("data", split="train"),
     output:
-        directory(f"{R}/students/{{student}}/{{dataset}}"),
+        directory(L.student),
     params:
         init=lambda wc: canonical(student_cfg(wc)["init"]),
         python=LF_PY,
         script=f"{SCRIPTS}/build_student.py",
     log:
-        f"{R}/logs/students/{{student}}/{{dataset}}.log",
+        L.log("students/{student}/{dataset}.log"),
     threads: 1
     conda:
         "../envs/llamafactory.yaml"
@@ -23,17 +23,17 @@ rule lf_config:
     writes into a work directory under results/.work/ (not a Snakemake output), so that a rerun after
     preemption resumes from its last checkpoint."""
     input:
-        sft=f"{R}/sft/{{recipe}}/{{dataset}}/train.json",
+        sft=L.sft,
         base=student_base,
     output:
-        config=f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.yaml",
-        engine=f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.engine.json",
+        config=L.lf_config,
+        engine=L.engine,
     params:
         student=lambda wc: canonical(student_cfg(wc)),
         base=student_base_path,
-        work_dir=f"{R}/.work/train/{{student}}/{{dataset}}/{{recipe}}",
+        work_dir=L.work,
     log:
-        f"{R}/logs/configs/{{student}}/{{dataset}}/{{recipe}}.log",
+        L.log("configs/{student}/{dataset}/{recipe}.log"),
     conda:
         "../envs/pipeline.yaml"
     script:
@@ -45,23 +45,23 @@ rule train:
     student's `distributed:` block); resumes from the work directory's last checkpoint, then publishes
     the final model into the checkpoint folder (the output)."""
     input:
-        config=f"{R}/configs/{{student}}/{{dataset}}/{{recipe}}.yaml",
+        config=L.lf_config,
         engine=lambda wc: (
-            f"{R}/configs/{wc.student}/{wc.dataset}/{wc.recipe}.engine.json"
+            L.path("engine", student=wc.student, dataset=wc.dataset, recipe=wc.recipe)
             if student_cfg(wc).get("distributed", {}).get("strategy") in ("deepspeed", "fsdp")
             else []
         ),
-        sft=f"{R}/sft/{{recipe}}/{{dataset}}/train.json",
+        sft=L.sft,
         base=student_base,
     output:
-        directory(f"{R}/checkpoints/{{student}}/{{dataset}}/{{recipe}}"),
+        directory(L.checkpoint),
     params:
         python=LF_PY,
         script=f"{SCRIPTS}/train.py",
         distributed=lambda wc: canonical(distributed.settings(student_cfg(wc), wc.student)),
-        work_dir=f"{R}/.work/train/{{student}}/{{dataset}}/{{recipe}}",
+        work_dir=L.work,
     log:
-        f"{R}/logs/train/{{student}}/{{dataset}}/{{recipe}}.log",
+        L.log("train/{student}/{dataset}/{recipe}.log"),
     threads: HEAVY_THREADS
     resources:
         heavy_jobs=1,

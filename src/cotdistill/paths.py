@@ -27,6 +27,7 @@ SUMMARIZE_SFT_SOURCE = rf"^summarize-(?P<experiment>{NAME})-(?P<kind>final_attem
 TEMPLATES = {
     # shared stages
     "data": "data/{dataset}/{split}.jsonl",
+    "data_summary": "data/{dataset}/{split}.summary.json",
     "rationales": "rationales/{teacher}/{dataset}/{prompting}.jsonl",
     "rationales_summary": "rationales/{teacher}/{dataset}/{prompting}.summary.json",
     "sft_dir": "sft/{recipe}/{dataset}",
