@@ -50,7 +50,7 @@ rule import_gguf:
     conda:
         "../envs/llamafactory.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} {params.python} {params.script} {input.gguf:q} {output:q} > {log:q} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.python:q} {params.script:q} {input.gguf:q} {output:q} > {log:q} 2>&1"
 
 
 rule zero_shot:

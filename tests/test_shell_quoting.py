@@ -10,6 +10,7 @@ commands smuggled into the values may run.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -93,3 +94,28 @@ def test_hostile_values_arrive_intact_and_run_nothing(tmp_path):
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(("MARK", "PWNED"))]
     assert not list(ROOT.glob("PWNED*"))
     assert shlex.quote(bad) in proc.stdout + proc.stderr
+
+
+def shell_commands() -> list[tuple[str, str]]:
+    """(file:line, command) of every `shell:` directive in rules/*.smk (its string literals joined)."""
+    out = []
+    for path in sorted((ROOT / "rules").glob("*.smk")):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.strip() == "shell:":
+                parts = []
+                for nxt in lines[i + 1:]:
+                    if not nxt.strip().startswith(('"', "'", 'f"', "r\"")):
+                        break
+                    parts.append(nxt.strip())
+                out.append((f"{path.name}:{i + 1}", " ".join(parts)))
+    return out
+
+
+def test_every_shell_placeholder_is_quoted():
+    """A guard for new rules: every `{...}` in a shell command is `:q`-quoted (`{threads}` is an int)."""
+    commands = shell_commands()
+    assert len(commands) >= 5
+    loose = [(where, ph) for where, cmd in commands for ph in re.findall(r"(?<!\{)\{([^{}]+)\}(?!\})", cmd)
+             if not ph.endswith(":q") and ph != "threads"]
+    assert loose == []
