@@ -16,6 +16,7 @@ rule summarize_first:
     params:
         solver=lambda wc: canonical(summarize.solver(config, wc.model, wc.dataset, L)),
         reasoning=lambda wc: SETTINGS[wc.experiment].reasoning,
+        options=lambda wc: canonical(summarize.loop_options(SETTINGS[wc.experiment])),
         cache_dir=L.cache,
     log:
         L.log("summarize/{experiment}/{model}/{dataset}/iter0.log"),
@@ -43,6 +44,7 @@ rule summarize_next:
         reasoning=lambda wc: SETTINGS[wc.experiment].reasoning,
         summarize=lambda wc: SETTINGS[wc.experiment].summarize,
         continue_after_correct=lambda wc: SETTINGS[wc.experiment].continue_after_correct,
+        options=lambda wc: canonical(summarize.loop_options(SETTINGS[wc.experiment])),
         cache_dir=L.cache,
     log:
         L.log("summarize/{experiment}/{model}/{dataset}/iter{i}.log"),
@@ -77,7 +79,7 @@ rule summarize_final:
     """`sft: {from: summary}`: a summary of each problem's final attempt, the compact rationale students train on."""
     input:
         last=lambda wc: L.path("loop_iteration", experiment=wc.experiment, model=wc.model, dataset=wc.dataset,
-                                         i=SETTINGS[wc.experiment].max_iterations - 1),
+                                         i=SETTINGS[wc.experiment].max_iterations),
         problems=lambda wc: L.path("data", dataset=wc.dataset, split=SETTINGS[wc.experiment].split),
         summarize=lambda wc: str(summarize.template_path("summarize", SETTINGS[wc.experiment].summarize)),
     output:
@@ -85,6 +87,7 @@ rule summarize_final:
     params:
         summarizer=lambda wc: canonical(summarize.summarizer_of(config, SETTINGS[wc.experiment], wc.model, wc.dataset, L)),
         summarize=lambda wc: SETTINGS[wc.experiment].summarize,
+        options=lambda wc: canonical(summarize.loop_options(SETTINGS[wc.experiment])),
         cache_dir=L.cache,
     log:
         L.log("summarize/{experiment}/{model}/{dataset}/final_summary.log"),

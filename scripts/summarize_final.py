@@ -8,6 +8,6 @@ from cotdistill.methods import summarize as S
 log = to_log(snakemake.log[0])
 p = snakemake.params
 rows, stages = S.final_summaries(read_jsonl(snakemake.input.last), read_jsonl(snakemake.input.problems),
-                                 tuple(json.loads(p.summarizer)), p.summarize, p.cache_dir)
+                                 tuple(json.loads(p.summarizer)), p.summarize, p.cache_dir, S.LoopOptions(**json.loads(p.options)))
 write_jsonl(snakemake.output[0], rows)
 log.info("%s", json.dumps({"stages": stages, "metrics": {"n": len(rows), "correct": sum(r["correct"] for r in rows)}}))

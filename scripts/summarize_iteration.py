@@ -10,11 +10,12 @@ log = to_log(snakemake.log[0])
 p = snakemake.params
 problems = read_jsonl(snakemake.input.problems)
 model = (snakemake.wildcards.model, *json.loads(p.solver)[1:])
+opts = S.LoopOptions(**json.loads(p.options))
 if "previous" in snakemake.input.keys():
     rows, stages = S.next_iteration(read_jsonl(snakemake.input.previous), problems, model, tuple(json.loads(p.summarizer)),
                                     p.reasoning, p.summarize, continue_after_correct=p.continue_after_correct,
-                                    cache_dir=p.cache_dir)
+                                    cache_dir=p.cache_dir, opts=opts)
 else:
-    rows, stages = S.first_iteration(problems, model, p.reasoning, p.cache_dir)
+    rows, stages = S.first_iteration(problems, model, p.reasoning, p.cache_dir, opts)
 write_jsonl(snakemake.output[0], rows)
 log.info("%s", json.dumps({"stages": stages, "metrics": S.metrics(rows)}))

@@ -73,7 +73,9 @@ def config(**exp):
     ({"summarize": "v9"}, r"experiments\.it\.summarize: no prompt version 'v9'.*versions: v1, v2"),
     ({"reasoning": "v7"}, r"experiments\.it\.reasoning: no prompt version 'v7'"),
     ({"summarizer": "gpt"}, r"experiments\.it\.summarizer: 'gpt' is neither 'self' nor a teacher"),
-    ({"max_iterations": 0}, r"experiments\.it\.max_iterations"),
+    ({"max_iterations": -1}, r"experiments\.it\.max_iterations: re-attempts after the first"),
+    ({"summary_input": "trace"}, r"experiments\.it\.summary_input: one of reasoning, full, answer"),
+    ({"continuation": {"max_total_tokens": 0}}, r"experiments\.it\.continuation: \{max_total_tokens"),
     ({"students": ["s"]}, r"experiments\.it\.student_recipes: students are listed"),
     ({"students": ["s"], "student_recipes": ["x.cot.correct"]}, r"experiments\.it\.student_recipes: 'x.cot.correct'"),
 ])
@@ -83,7 +85,7 @@ def test_config_errors_name_the_key(exp, message):
 
 
 def test_runs_label_iterations_and_variants():
-    runs = expand_runs(config(max_iterations=2, continue_after_correct=True, students=["s"],
+    runs = expand_runs(config(max_iterations=1, continue_after_correct=True, students=["s"],
                               student_recipes=["t.cot.correct"]))
     cells = {(r.labels["model"], r.labels["round"], r.labels["variant"]) for r in runs}
     assert cells == {(m, i, v) for m in ("t", "s@t.cot.correct") for i in (0, 1) for v in ("oracle", "no_oracle")}
@@ -91,7 +93,7 @@ def test_runs_label_iterations_and_variants():
     assert student.labels["teacher"] == "t" and student.recipe == "t.cot.correct"
     assert student.metrics in {f"summarize/it/s@t.cot.correct/d/iter{i}.{v}.metrics.json" for i in (0, 1)
                                for v in ("oracle", "no_oracle")}
-    oracle_only = expand_runs(config(max_iterations=2))
+    oracle_only = expand_runs(config(max_iterations=1))
     assert {r.labels["variant"] for r in oracle_only} == {"oracle"}
 
 
@@ -134,7 +136,7 @@ def test_new_summarize_prompt_or_summarizer_reruns_only_later_iterations(done, t
         jobs = dry_run_jobs(done, "results/figures/summarization.png", extra=("--configfile", str(path)))
         assert "summarize_first" not in jobs, (change, jobs)  # iteration 0 is reused
         assert jobs["summarize_next"] == 2, (change, jobs)  # iterations 1 and 2 rerun
-    cfg2 = {**cfg, "experiments": {**cfg["experiments"], "iterated": {**cfg["experiments"]["iterated"], "max_iterations": 4}}}
+    cfg2 = {**cfg, "experiments": {**cfg["experiments"], "iterated": {**cfg["experiments"]["iterated"], "max_iterations": 3}}}
     path.write_text(yaml.safe_dump(cfg2))
     jobs = dry_run_jobs(done, "results/figures/summarization.png", extra=("--configfile", str(path)))
     assert jobs.get("summarize_next") == 1 and "summarize_first" not in jobs  # one more iteration, nothing redone

@@ -77,12 +77,12 @@ def test_sft_config_errors_name_the_key(exp, message):
 
 
 def test_sft_adds_one_student_run_per_teacher():
-    runs = expand_runs(config(max_iterations=2, sft={"from": "summary", "students": ["s"], "filter": "all"}))
+    runs = expand_runs(config(max_iterations=1, sft={"from": "summary", "students": ["s"], "filter": "all"}))
     sft = [r for r in runs if r.labels["variant"] == "sft"]
     assert {(r.student, r.recipe) for r in sft} == {("s", "t.summarize-it-summary.all"), ("s", "u.summarize-it-summary.all")}
     assert all(r.method == "summarize" and r.metrics is None and r.labels["style"] == "sft-summary" for r in sft)
-    assert len(runs) - len(sft) == len(expand_runs(config(max_iterations=2)))  # the iteration rows are unchanged
-    assert S.sft_input(config(max_iterations=2), Layout("R"), "t", "d", "summarize-it-final_attempt") == "R/summarize/it/t/d/iter1.jsonl"
+    assert len(runs) - len(sft) == len(expand_runs(config(max_iterations=1)))  # the iteration rows are unchanged
+    assert S.sft_input(config(max_iterations=1), Layout("R"), "t", "d", "summarize-it-final_attempt") == "R/summarize/it/t/d/iter1.jsonl"
     assert S.sft_input(config(), Layout("R"), "t", "d", "summarize-it-summary") == "R/summarize/it/t/d/final_summary.jsonl"
 
 
@@ -94,7 +94,7 @@ RECIPE = "offline.summarize-distilled-final_attempt.correct"
 def tiny_config(tmp_path, name: str, sft: dict | None) -> str:
     cfg = yaml.safe_load(open(tmp_path / "config.yaml"))
     exp = {"method": "summarize", "datasets": ["chain_sum"], "teachers": ["offline"], "students": [],
-           "summarizer": "summ", "split": "train", "max_iterations": 3}
+           "summarizer": "summ", "split": "train", "max_iterations": 2}
     cfg["experiments"] = {"distilled": {**exp, **({"sft": sft} if sft else {})}}
     path = tmp_path / name
     path.write_text(yaml.safe_dump(cfg))

@@ -1,7 +1,8 @@
 """Iterated summarization ("Simple, Scalable Reasoning via Iterated Summarization").
 
-Iteration 0: the model solves each problem. Iteration i >= 1: a summarizer (the model itself, or another
-teacher) summarizes attempt i-1; attempt i's prompt lists every summary so far (``ATTEMPT k SUMMARY: ...``)
+Iteration 0: the model solves each problem. Iteration i >= 1 (up to ``max_iterations``: re-attempts after
+the first, the paper's count): a summarizer (the model itself, or another teacher) summarizes attempt i-1
+(its reasoning trace; ``summarize_loop``); attempt i's prompt lists every summary so far (``ATTEMPT k SUMMARY: ...``)
 and asks the model to check the latest approach and try a different one if it was wrong. The prompts are
 versioned Jinja files, ``prompts/summarize/reasoning_<v>.txt`` and ``summarize_<v>.txt``.
 
@@ -25,26 +26,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from .. import paths
 from ..errors import ConfigError
-from ..prompts import ANSWER_INSTRUCTIONS, core_prompt
-from ..rationales import grade
+from ..reasoning_trace import SUMMARY_INPUTS
 from ..runs import Run, split_recipe
-from ..teacher_prompts import PROMPTS_DIR, generation_params
-from ..teachers import Request, run_requests
 from .base import Experiment, Method, check_names
+from .summarize_loop import (  # noqa: F401  (the loop's API, re-exported for the rules' scripts)
+    KINDS, VARIANTS, LoopOptions, SummarizeConfigError, attempt_messages, cumulate_tokens, final_summaries,
+    first_iteration, load_template, metrics, next_iteration, sft_rationales, summary_messages, template_path,
+)
 
-KINDS = ("reasoning", "summarize")
-VARIANTS = ("oracle", "no_oracle")
 SFT_FROM = ("final_attempt", "summary")
 SFT_SOURCE = re.compile(paths.SUMMARIZE_SFT_SOURCE)
-
-
-class SummarizeConfigError(ValueError):
-    """A summarize experiment's config mistake; the message names the key."""
 
 
 @dataclass
@@ -69,8 +63,12 @@ class Settings(Experiment):
     reasoning: str = "v0"
     summarize: str = "v1"
     summarizer: str = "self"
-    max_iterations: int = 3
+    max_iterations: int = 2  # the paper's count: attempts after the first (iterations 0..max_iterations)
     continue_after_correct: bool = False
+    summary_input: str = "reasoning"  # what the summarizer sees of an attempt: reasoning (the trace) | full | answer
+    allow_fallback: bool = True  # no </think> and no reasoning_content: summarize the whole response
+    summary_post_think: bool | None = None  # later prompts show a summary's post-think part; default: summarizer self
+    continuation: dict | None = None  # {max_total_tokens, max_continuations}: continue cut-off attempts
     split: str = "test"
     student_recipes: list[str] = field(default_factory=list)
     sft: SftSettings | None = None
@@ -82,8 +80,16 @@ class Settings(Experiment):
                 load_template(kind, str(getattr(self, kind)))
             except SummarizeConfigError as exc:
                 raise ValueError(str(exc)) from None
-        if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
-            raise ValueError(f"max_iterations: must be an integer >= 1, not {self.max_iterations!r}")
+        if isinstance(self.max_iterations, bool) or not isinstance(self.max_iterations, int) or self.max_iterations < 0:
+            raise ValueError(f"max_iterations: re-attempts after the first (the paper's count), an integer >= 0, "
+                             f"not {self.max_iterations!r}")
+        if self.summary_input not in SUMMARY_INPUTS:
+            raise ValueError(f"summary_input: one of {', '.join(SUMMARY_INPUTS)}, not {self.summary_input!r}")
+        cont = self.continuation
+        if cont is not None and (not isinstance(cont, dict) or set(cont) - {"max_total_tokens", "max_continuations"}
+                                 or not isinstance(cont.get("max_total_tokens"), int) or cont["max_total_tokens"] < 1
+                                 or int(cont.get("max_continuations", 4)) < 0):
+            raise ValueError(f"continuation: {{max_total_tokens: N >= 1, max_continuations: M >= 0}}, not {cont!r}")
         if self.students and not self.student_recipes:
             raise ValueError("student_recipes: students are listed, so name the trained recipe(s) whose checkpoints "
                              "run the loop (e.g. [offline.cot.correct])")
@@ -127,21 +133,6 @@ def parse(name: str, spec: dict) -> Settings:
     return s
 
 
-def template_path(kind: str, version: str) -> Path:
-    return PROMPTS_DIR / "summarize" / f"{kind}_{version}.txt"
-
-
-@lru_cache(maxsize=None)
-def load_template(kind: str, version: str):
-    import jinja2
-
-    path = template_path(kind, version)
-    if not path.is_file():
-        have = sorted(p.stem.split("_", 1)[1] for p in path.parent.glob(f"{kind}_*.txt"))
-        raise SummarizeConfigError(f"{kind}: no prompt version {version!r} ({path} is missing; versions: {', '.join(have)})")
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True).from_string(path.read_text())
-
-
 def models(s: Settings) -> list[str]:
     """The models an experiment runs the loop with: its teachers, then ``student@recipe`` per trained student."""
     return list(s.teachers) + [f"{st}@{r}" for st in s.students for r in s.student_recipes]
@@ -176,7 +167,7 @@ def sft_input(config: dict, layout: paths.Layout, teacher: str, dataset: str, so
     exp = m["experiment"]
     if m["kind"] == "summary":
         return layout.path("loop_final_summary", experiment=exp, model=teacher, dataset=dataset)
-    last = config["experiments"][exp].get("max_iterations", Settings.max_iterations) - 1
+    last = config["experiments"][exp].get("max_iterations", Settings.max_iterations)
     return layout.path("loop_iteration", experiment=exp, model=teacher, dataset=dataset, i=last)
 
 
@@ -215,6 +206,14 @@ def summarizer_of(config: dict, s: Settings, model: str, dataset: str, layout: p
     return solver(config, model if s.summarizer == "self" else s.summarizer, dataset, layout)
 
 
+def loop_options(s: Settings) -> dict:
+    """The loop's options (``summarize_loop.LoopOptions`` fields) of an experiment, for the rules' params."""
+    cont = s.continuation or {}
+    post = s.summary_post_think if s.summary_post_think is not None else s.summarizer == "self"
+    return {"summary_input": s.summary_input, "allow_fallback": s.allow_fallback, "summary_post_think": post,
+            "max_total_tokens": cont.get("max_total_tokens"), "max_continuations": int(cont.get("max_continuations", 4))}
+
+
 def runs(exp: str, s: Settings):
     """Table rows: one Run per model × dataset × iteration × variant (no_oracle only where it means something),
     and with ``sft:`` one ordinary student run per SFT student × dataset × teacher (variant ``sft``)."""
@@ -224,7 +223,7 @@ def runs(exp: str, s: Settings):
         student, recipe = model.split("@", 1) if "@" in model else ("", "")
         teacher = split_recipe(recipe)[0] if recipe else model
         for ds in s.datasets:
-            for i in range(s.max_iterations):
+            for i in range(s.max_iterations + 1):
                 for v in variants:
                     out.append(Run(exp, "summarize", student, ds, recipe, (ds,),
                                    {"teacher": teacher, "round": i, "variant": v, "model": model,
@@ -249,134 +248,6 @@ def metrics_files(runs: list[Run], layout: paths.Layout) -> list[tuple[str, dict
 
 def targets(name: str, s: Settings) -> list[str]:
     return [paths.relative("table", name="summarization")]
-
-
-# ----------------------------------------------------------------------------- prompts
-
-
-def attempt_messages(version: str, problem: dict, summaries: list[str]) -> list[dict]:
-    text = load_template("reasoning", version).render(
-        problem=core_prompt(problem), summaries=summaries, answer_instruction=ANSWER_INSTRUCTIONS[problem["answer_type"]])
-    return [{"role": "user", "content": text.strip()}]
-
-
-def summary_messages(version: str, problem: dict, attempt: str) -> list[dict]:
-    text = load_template("summarize", version).render(problem=core_prompt(problem), attempt=attempt.strip())
-    return [{"role": "user", "content": text.strip()}]
-
-
-# ----------------------------------------------------------------------------- the loop
-
-
-def _summary_request(problem: dict, row: dict, summarize: str, summarizer: tuple[str, dict, bool]) -> Request:
-    """Ask the summarizer for a summary of ``row``'s attempt at ``problem``."""
-    return Request(messages=summary_messages(summarize, problem, row["response"]), params=generation_params(summarizer[1]),
-                   task={"kind": "summarize", "problem": problem, "attempt": row["response"], "attempt_pred": row["pred"]})
-
-
-def _ask(who: tuple[str, dict, bool], requests: list[Request], cache_dir: str | None, desc: str):
-    name, cfg, cached = who
-    return run_requests(name, cfg, requests, cache_dir=cache_dir if cached else None, desc=desc)
-
-
-def _attempts(problems, summaries, iteration, prev_preds, model, reasoning, cache_dir):
-    who_name, who_cfg, _ = model
-    requests = [
-        Request(messages=attempt_messages(reasoning, p, s), params=generation_params(who_cfg),
-                task={"kind": "solve", "mode": "style", "style": "step_by_step", "problem": p,
-                      "prompting": f"summarize-iter{iteration}", "attempt_pred": prev})
-        for p, s, prev in zip(problems, summaries, prev_preds)
-    ]
-    completions, summary = _ask(model, requests, cache_dir, f"{who_name}/iter{iteration}")
-    return requests, completions, summary
-
-
-def first_iteration(problems: list[dict], model: tuple[str, dict, bool], reasoning: str,
-                    cache_dir: str | None = None) -> tuple[list[dict], dict]:
-    """Iteration 0: one attempt per problem. Returns rows and the engine's stage summary."""
-    requests, completions, summary = _attempts(problems, [[]] * len(problems), 0, [None] * len(problems),
-                                               model, reasoning, cache_dir)
-    rows = []
-    for p, req, c in zip(problems, requests, completions):
-        pred, ok = grade(p, c)
-        rows.append({"id": p["id"], "dataset": p["dataset"], "iteration": 0, "model": model[0], "active": True,
-                     "summaries": [], "messages": req.messages, "response": c.text, "pred": pred, "correct": ok,
-                     "correct_any": ok, "finish_reason": c.finish_reason, "attempt_tokens": c.completion_tokens,
-                     "summary_tokens": 0, "usage": {"attempt": c.usage(), "summary": None}})
-    return rows, {"attempt": summary}
-
-
-def next_iteration(previous: list[dict], problems: list[dict], model: tuple[str, dict, bool],
-                   summarizer: tuple[str, dict, bool], reasoning: str, summarize: str, *,
-                   continue_after_correct: bool, cache_dir: str | None = None) -> tuple[list[dict], dict]:
-    """Iteration i from iteration i-1's rows: summarize the last attempt, then attempt again with every summary.
-
-    Problems that stopped (correct so far, without ``continue_after_correct``; or stopped before) are
-    carried over unchanged with ``active: false`` and no tokens spent.
-    """
-    by_id = {p["id"]: p for p in problems}
-    iteration = previous[0]["iteration"] + 1 if previous else 1
-    go = [r for r in previous if r["active"] and (continue_after_correct or not r["correct_any"])]
-    todo = [by_id[r["id"]] for r in go]
-    sum_requests = [_summary_request(p, r, summarize, summarizer) for p, r in zip(todo, go)]
-    sums, sum_stage = _ask(summarizer, sum_requests, cache_dir, f"{summarizer[0]}/summaries{iteration}")
-    summaries = [r["summaries"] + [s.text.strip()] for r, s in zip(go, sums)]
-    requests, completions, att_stage = _attempts(todo, summaries, iteration, [r["pred"] for r in go], model,
-                                                 reasoning, cache_dir)
-    fresh = {}
-    for p, r, s, req, c, ss in zip(todo, go, sums, requests, completions, summaries):
-        pred, ok = grade(p, c)
-        fresh[p["id"]] = {**r, "iteration": iteration, "active": True, "summaries": ss, "messages": req.messages,
-                          "response": c.text, "pred": pred, "correct": ok, "correct_any": r["correct_any"] or ok,
-                          "finish_reason": c.finish_reason, "attempt_tokens": c.completion_tokens,
-                          "summary_tokens": s.completion_tokens, "usage": {"attempt": c.usage(), "summary": s.usage()}}
-    rows = [fresh.get(r["id"]) or {**r, "iteration": iteration, "active": False, "attempt_tokens": 0,
-                                   "summary_tokens": 0, "usage": {"attempt": None, "summary": None}}
-            for r in previous]
-    return rows, {"attempt": att_stage, "summary": sum_stage}
-
-
-def metrics(rows: list[dict]) -> dict[str, dict]:
-    """Per variant: n, accuracy, problems still attempted, mean tokens this iteration and in all so far."""
-    n = len(rows)
-    spent = [r["attempt_tokens"] + r["summary_tokens"] for r in rows]
-    common = {"iteration": rows[0]["iteration"] if rows else 0, "n": n, "active": sum(r["active"] for r in rows),
-              "tokens_per_problem": sum(spent) / n if n else 0.0}
-    acc = {"oracle": sum(r["correct_any"] for r in rows), "no_oracle": sum(r["correct"] for r in rows)}
-    return {v: {**common, "variant": v, "accuracy": acc[v] / n if n else 0.0} for v in VARIANTS}
-
-
-def cumulate_tokens(per_iteration: list[dict]) -> list[dict]:
-    """Add ``tokens_cumulative`` (mean tokens per problem, iterations 0..i) to metrics in iteration order."""
-    total, out = 0.0, []
-    for m in per_iteration:
-        total += m["tokens_per_problem"]
-        out.append({**m, "tokens_cumulative": total})
-    return out
-
-
-def sft_rationales(rows: list[dict]) -> list[dict]:
-    """Rationale rows for an SFT recipe from the last iteration file (each problem's final attempt: with the
-    oracle stop, its first correct one) or from a final-summary file (each final attempt's summary)."""
-    return [{"id": r["id"], "response": r["response"], "correct": r["correct"], "finish_reason": r["finish_reason"]}
-            for r in rows]
-
-
-def final_summaries(last: list[dict], problems: list[dict], summarizer: tuple[str, dict, bool], summarize: str,
-                    cache_dir: str | None = None) -> tuple[list[dict], dict]:
-    """A summary of each problem's final attempt, graded on its own (the compact rationale must state the
-    right answer). Attempts that were cut off are not summarized."""
-    by_id = {p["id"]: p for p in problems}
-    todo = [r for r in last if r["finish_reason"] == "stop" and r["response"]]
-    requests = [_summary_request(by_id[r["id"]], r, summarize, summarizer) for r in todo]
-    completions, stage = _ask(summarizer, requests, cache_dir, f"{summarizer[0]}/final summaries")
-    rows = []
-    for r, req, c in zip(todo, requests, completions):
-        pred, ok = grade(by_id[r["id"]], c)
-        rows.append({"id": r["id"], "dataset": r["dataset"], "model": r["model"], "iteration": r["iteration"],
-                     "attempt_correct": r["correct"], "messages": req.messages, "response": c.text, "pred": pred,
-                     "correct": ok, "finish_reason": c.finish_reason, "usage": c.usage()})
-    return rows, {"summary": stage}
 
 
 METHOD = Method("summarize", Settings, runs, figures=("summarization",), check=check, targets=targets,
