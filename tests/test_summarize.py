@@ -70,7 +70,7 @@ def config(**exp):
 
 
 @pytest.mark.parametrize("exp, message", [
-    ({"summarize": "v9"}, r"experiments\.it\.summarize: no prompt version 'v9'.*versions: v1, v2"),
+    ({"summarize": "v9"}, r"experiments\.it\.summarize: no prompt version 'v9'.*versions: aime, gpqa, v1, v2"),
     ({"reasoning": "v7"}, r"experiments\.it\.reasoning: no prompt version 'v7'"),
     ({"summarizer": "gpt"}, r"experiments\.it\.summarizer: 'gpt' is neither 'self' nor a teacher"),
     ({"max_iterations": -1}, r"experiments\.it\.max_iterations: re-attempts after the first"),
