@@ -8,13 +8,13 @@ import json
 from cotdistill import provenance as P
 
 
-def record(root, path, rule, start, end, max_len=None):
+def record(root, path, rule, start, end, max_len=None, job=None):
     b64 = base64.urlsafe_b64encode(path.encode()).decode()
     parts = [b64] if max_len is None else [b64[i:i + max_len] for i in range(0, len(b64), max_len)]
     parts = ["@" + p for p in parts[:-1]] + [parts[-1]]  # Snakemake splits long names into folders
     f = root.joinpath(".snakemake", "metadata", *parts)
     f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps({"rule": rule, "starttime": start, "endtime": end}))
+    f.write_text(json.dumps({"rule": rule, "starttime": start, "endtime": end, "job_hash": job if job is not None else hash(path)}))
 
 
 def test_redact_keys_and_key_shaped_values():
@@ -29,8 +29,8 @@ def test_redact_keys_and_key_shaped_values():
 def test_job_records_give_wall_times_per_job_and_run(tmp_path):
     long = "results/eval/tiny/chain_sum/offline.cot.correct/" + "x" * 300 + ".jsonl"
     record(tmp_path, "results/checkpoints/tiny/chain_sum/offline.cot.correct", "train", 100.0, 160.5)
-    record(tmp_path, "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.jsonl", "score", 170.0, 172.0)
-    record(tmp_path, "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.metrics.json", "score", 170.0, 172.0)
+    record(tmp_path, "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.jsonl", "score", 170.0, 172.0, job=7)
+    record(tmp_path, "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.metrics.json", "score", 170.0001, 172.0001, job=7)
     record(tmp_path, long, "score2", 180.0, 181.0, max_len=200)
     record(tmp_path, "results/checkpoints/tiny/chain_sum/offline.direct.correct", "train", 100.0, 130.0)
     record(tmp_path, "elsewhere/file", "other", 0.0, 1.0)

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def package_versions(python: str | None = None) -> dict[str, str]:
 
 
 def job_times(workdir: str | os.PathLike, results_dir: str) -> list[dict]:
-    """Every recorded job output under ``results_dir``: rule, output, start, wall seconds (Snakemake's
+    """Every recorded job output under ``results_dir``: rule, job (hash), output, start, wall seconds (Snakemake's
     ``.snakemake/metadata`` records, one per output file; the file name is the output path, base64)."""
     out = []
     folder = Path(workdir) / ".snakemake" / "metadata"
@@ -68,7 +69,7 @@ def job_times(workdir: str | os.PathLike, results_dir: str) -> list[dict]:
             continue
         if not path.startswith(results_dir.rstrip("/") + "/") or rec.get("starttime") is None or rec.get("endtime") is None:
             continue
-        out.append({"rule": rec.get("rule"), "output": path, "start": rec["starttime"],
+        out.append({"rule": rec.get("rule"), "job": rec.get("job_hash"), "output": path, "start": rec["starttime"],
                     "wall_s": round(rec["endtime"] - rec["starttime"], 2)})
     return sorted(out, key=lambda r: r["start"])
 
@@ -85,9 +86,13 @@ def run_times(jobs: list[dict], run_dicts: list[dict]) -> list[dict]:
     for r in run_dicts:
         key = f"{r['student']}/{r['train_set']}/{r['recipe']}"
         pattern = re.compile(rf"/{re.escape(key)}(/|\.|$)")
-        mine = {(j["rule"], j["start"]): j["wall_s"] for j in jobs if pattern.search(j["output"])}
+        mine = {(j["rule"], j["job"]): j["wall_s"] for j in jobs if pattern.search(j["output"])}
         rows.append({"experiment": r["experiment"], "run": key, "jobs": len(mine), "wall_s": round(sum(mine.values()), 2)})
     return rows
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _table(rows: list[dict]) -> str:
@@ -105,7 +110,9 @@ def page(*, commit: dict, config: dict, envs: dict[str, dict[str, str]], jobs: l
     env_html = "".join(
         f"<h3>{html.escape(name)} ({len(pkgs)} packages)</h3>" + _table([{"package": k, "version": v} for k, v in sorted(pkgs.items(), key=lambda kv: kv[0].lower())])
         for name, pkgs in envs.items())
-    total = round(sum(j["wall_s"] for j in jobs), 1)
+    distinct = {(j["rule"], j["job"]): j["wall_s"] for j in jobs}  # a job with several outputs once
+    total = round(sum(distinct.values()), 1)
+    shown = [{"rule": j["rule"], "output": j["output"], "start (UTC)": _when(j["start"]), "wall_s": j["wall_s"]} for j in jobs]
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>cotdistill provenance</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;font-size:small}}
@@ -113,7 +120,7 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}} pre{{background:#
 <h1>Provenance</h1>
 <h2>Code</h2><p>git commit <code>{html.escape(commit['commit'])}</code>{' (with uncommitted changes)' if commit.get('dirty') else ''}</p>
 <h2>Wall time per run</h2>{_table(runs)}
-<h2>Wall time per job</h2><p>{len(jobs)} jobs, {total} s in all (from Snakemake's job records).</p>{_table(jobs)}
+<h2>Wall time per job</h2><p>{len(distinct)} jobs ({len(jobs)} outputs), {total} s of job time in all (from Snakemake's job records).</p>{_table(shown)}
 <h2>Config (secrets redacted)</h2><pre>{cfg}</pre>
 <h2>Environments</h2>{env_html}
 </body></html>

@@ -68,12 +68,12 @@ def run_summary(df: pd.DataFrame, results_dir: str | Path, workdir: str | Path =
     """Runs, trainings, figures and the wall time from the first to the last job (Snakemake's records)."""
     results_dir = Path(results_dir)
     jobs = job_times(workdir, str(results_dir))
-    trainings = len({j["start"] for j in jobs if str(j["rule"]).endswith("train") and "/checkpoints/" in j["output"]})
+    trainings = len({j["job"] for j in jobs if str(j["rule"]).endswith("train") and "/checkpoints/" in j["output"]})
     figures = sorted(p.stem for p in (results_dir / "figures").glob("*.png"))
     wall = ""
     if jobs:
         minutes, seconds = divmod(round(job_span(jobs)), 60)
-        wall = f", {len({(j['rule'], j['start']) for j in jobs})} jobs recorded, {minutes} min {seconds} s from the first job's start to the last one's end"
+        wall = f", {len({(j['rule'], j['job']) for j in jobs})} jobs recorded, {minutes} min {seconds} s from the first job's start to the last one's end"
     return (f"{len(df)} rows in `all.csv`, {trainings} trainings, {len(figures)} figures ({', '.join(figures)}){wall}.")
 
 
