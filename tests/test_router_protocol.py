@@ -160,3 +160,8 @@ def test_cots_per_problem_draws_that_many_per_problem(students, rows):
     every = RouterTrainer(*students, rows, {**FULL, "cots_per_problem": None, "encoder": {"kind": "embedding_mean"},
                                             "consistency": "none"})
     assert sum(len(b) for b in every.epoch_batches(0)) == 16
+
+
+def test_qlora_refuses_a_cpu_before_loading(students, rows):
+    with pytest.raises(ValueError, match=r"router\.finetuning = 'qlora' needs a CUDA device"):
+        RouterTrainer(*students, rows, {**FULL, "finetuning": "qlora", "consistency": "none"})

@@ -35,6 +35,11 @@ def _load_trainable(path: str, cfg: RouterConfig, device):
     if cfg.finetuning == "qlora":  # the reference's students: 4-bit NF4, double quantisation, fp16 compute
         if device.type != "cuda":
             raise ValueError("router.finetuning = 'qlora' needs a CUDA device (bitsandbytes 4-bit weights); use lora on a CPU")
+        import importlib.util
+
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise ValueError("router.finetuning = 'qlora' needs the bitsandbytes package in the pipeline environment "
+                             "(not pinned in envs/pipeline.txt: pip install bitsandbytes on the GPU machine)")
         from transformers import BitsAndBytesConfig
 
         quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
