@@ -48,6 +48,17 @@ CASES = {
     "date_understanding": ({"input": "Today?\nOptions:\n(A) 01/01\n(B) 01/02", "target": "(B)"},
                            [("target_scores is a list (was an AttributeError)", {"input": "Today?", "target_scores": ["01/01"]}),
                             ("input is a list", {"input": ["Today?"], "target": "(A)"})]),
+    "aime": ({"id": "2024-I-1", "question": "Find n.", "answer": "204"},
+             [("answer is a list", {"id": "2024-I-2", "question": "Find n.", "answer": [204]}),
+              ("question is an object", {"id": "2024-I-3", "question": {"text": "Find n."}, "answer": "1"})]),
+    "gpqa": ({"Record ID": "r1", "Question": "Which?", "Correct Answer": "a", "Incorrect Answer 1": "b",
+              "Incorrect Answer 2": "c", "Incorrect Answer 3": "d"},
+             [("Correct Answer is a list", {"Record ID": "r2", "Question": "Which?", "Correct Answer": ["a"],
+                                            "Incorrect Answer 1": "b", "Incorrect Answer 2": "c", "Incorrect Answer 3": "d"})]),
+    "harp": ({"year": 2020, "contest": "AMC", "number": 1, "problem": "Compute.", "answer": "$5$"},
+             [("answer is a list", {"year": 2020, "contest": "AMC", "number": 2, "problem": "Compute.", "answer": ["5"]}),
+              ("choices is a string", {"year": 2020, "contest": "AMC", "number": 3, "problem": "Pick.", "choices": "AB",
+                                       "answer_choice": "A"})]),
     "logiqa": ({"context": "c.", "query": "q?", "options": ["x", "y"], "correct_option": 1},
                [("context is a list", {"context": ["c."], "query": "q?", "options": ["x", "y"], "correct_option": 1}),
                 ("correct_option is a float", {"context": "c.", "query": "q?", "options": ["x", "y"], "correct_option": 1.0})]),
@@ -68,7 +79,8 @@ def _file(tmp_path, rows):
                          ids=lambda v: v if isinstance(v, str) else None)
 def test_a_wrongly_typed_field_is_a_bad_row(tmp_path, caplog, fmt, what, bad):
     good = CASES[fmt][0]
-    path = _file(tmp_path, [good, bad, good | ({"id": "other"} if "id" in good else {})])
+    other = {"id": "other"} if "id" in good else {"Record ID": "other"} if "Record ID" in good else {"number": 9} if "number" in good else {}
+    path = _file(tmp_path, [good, bad, good | other])
     with caplog.at_level(logging.WARNING, logger="cotdistill.data.benchmarks"):
         kept = convert_rows(read_local(path), fmt, fmt, "test", on_bad_row="skip", label=f"datasets.{fmt}")
     assert len(kept) == 2 and all(p["question"] for p in kept)

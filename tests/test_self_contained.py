@@ -16,10 +16,19 @@ FORBIDDEN = re.compile("|".join([re.escape("../" + "shared"), re.escape("DESIGN"
 BINARY = (".png", ".pdf", ".gguf", ".safetensors", ".parquet", ".pyc")
 
 
+SKIP_DIRS = {".git", ".venv", ".venv-lf", ".venv-vllm", "results", ".snakemake", ".pytest_cache", "__pycache__"}
+
+
 def project_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
-    return [f for f in out.splitlines() if (ROOT / f).is_file() and not f.endswith(BINARY)]
+    """The repository's files: git's list (tracked and not ignored), or a walk when this is no git checkout."""
+    proc = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                          capture_output=True, text=True)
+    if proc.returncode == 0:
+        names = proc.stdout.splitlines()
+    else:
+        names = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                 if not SKIP_DIRS & set(p.relative_to(ROOT).parts) and not p.name.endswith(".egg-info")]
+    return [f for f in names if (ROOT / f).is_file() and not f.endswith(BINARY) and ".egg-info" not in f]
 
 
 def test_no_file_refers_outside_the_repo():
