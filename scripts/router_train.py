@@ -1,4 +1,8 @@
 """Rule `router_train`: both students, the router and the ensemble weights, trained in one mode."""
+from cotdistill.jobenv import reexec_clean
+
+reexec_clean()  # first: no API keys or other secrets in a job that runs model code (cotdistill.jobenv)
+
 import json
 
 import torch

@@ -120,3 +120,19 @@ def test_train_and_generate_jobs_and_llamafactory_see_no_secret(tmp_path, monkey
         assert not set(SECRETS) & set(p["env"]) and p["env"].get("HF_HUB_OFFLINE") == "1"
     # the snakemake process itself still had them (the teachers' rules need keys)
     assert any(set(SECRETS) <= set(p["env"]) for p in procs if "snakemake" in " ".join(p["argv"][:2]))
+
+
+def test_a_script_rule_re_executes_too(tmp_path, monkeypatch):
+    """Router and FAIR training are `script:` rules: Snakemake runs a generated copy of the script, which
+    re-executes the same way (scripts/router_train.py, scripts/fair_train.py)."""
+    (tmp_path / "Snakefile").write_text('rule dump:\n    output:\n        "env.json",\n    script:\n        "dump.py"\n')
+    (tmp_path / "dump.py").write_text('"""dump"""\nfrom cotdistill.jobenv import reexec_clean\n\nreexec_clean()\n\n'
+                                      "import json, os\n\njson.dump(dict(os.environ), open(snakemake.output[0], 'w'))\n")
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-s", str(tmp_path / "Snakefile"), "--directory",
+                    str(tmp_path), "--cores", "1", "-q"], check=True, capture_output=True, timeout=300)
+    env = json.loads((tmp_path / "env.json").read_text())
+    assert env[MARK] == "1" and not set(SECRETS) & set(env)
+    for name in ("build_student", "train", "generate", "prompt_ids", "generate_vllm", "router_train"):
+        assert "\nreexec_clean()" in (ROOT / "scripts" / f"{name}.py").read_text(), name
