@@ -12,9 +12,10 @@ import re
 import sys
 from functools import lru_cache
 
-from .compare import fast_compare, parse
+from .compare import fast_compare
 from .extract import extract, infer_answer_type
 from .latex import MAX_ANSWER_CHARS, clean, last_boxed
+from .structure import parse
 from .symbolic import is_undecided, symbolic_equal
 
 _YES = {"yes", "true", "y", "correct"}
