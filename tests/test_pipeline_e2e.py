@@ -9,6 +9,8 @@ import pytest
 import yaml
 
 from conftest import dry_run_jobs, snakemake, workflow_copy
+from cotdistill.answers import check, extract
+from cotdistill.stats import wilson
 
 pytestmark = pytest.mark.e2e
 
@@ -38,17 +40,45 @@ def test_table_has_a_row_per_run(done):
     ]
     for r in rows:
         assert r["dataset"] == "chain_sum" and r["student"] == "tiny" and int(r["n"]) == 8
-        assert 0.0 <= float(r["accuracy"]) <= 1.0
+        # k recomputed from the generations with the checker; the interval is Wilson's for that k
+        k = sum(recheck(done, f"tiny/chain_sum/{r['recipe']}"))
+        assert int(r["k"]) == k and float(r["accuracy"]) == k / 8
+        assert (float(r["ci_low"]), float(r["ci_high"])) == pytest.approx(wilson(k, 8))
     grid = next(r for r in rows if r["experiment"] == "grid")
     assert grid["granularity"] == "3" and grid["format"] == "symbolic" and grid["teacher"] == "offline"
 
 
+def recheck(wd, run: str) -> list[bool]:
+    """Correctness of a run's raw generations, recomputed with the checker against the problems' own gold
+    answers (results/data), independently of the stored eval rows."""
+    problems = {p["id"]: p for p in map(json.loads, open(wd / "results/data/chain_sum/test.jsonl"))}
+    gens = [json.loads(line) for line in open(wd / f"results/generations/{run}/chain_sum.jsonl")]
+    assert sorted(g["id"] for g in gens) == sorted(problems)
+    return [check(extract(g["response"], "number"), problems[g["id"]]["answer"], "number")[0] for g in sorted(gens, key=lambda g: g["id"])]
+
+
 def test_eval_rows_recheck_against_gold(done):
-    rows = [json.loads(l) for l in open(done / "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.jsonl")]
-    metrics = json.loads((done / "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.metrics.json").read_text())
-    assert len(rows) == metrics["n"] == 8
-    assert metrics["accuracy"] == sum(r["correct"] for r in rows) / 8
+    run = "tiny/chain_sum/offline.cot.correct"
+    rows = sorted((json.loads(l) for l in open(done / f"results/eval/{run}/chain_sum.jsonl")), key=lambda r: r["id"])
+    metrics = json.loads((done / f"results/eval/{run}/chain_sum.metrics.json").read_text())
+    assert [r["correct"] for r in rows] == recheck(done, run)
+    assert metrics["n"] == 8 and metrics["k"] == sum(recheck(done, run)) and metrics["accuracy"] == metrics["k"] / 8
     assert {"id", "run", "dataset", "prompt", "response", "pred", "gold", "correct"} <= set(rows[0])
+
+
+def test_html_report_with_provenance(done):
+    """`make report`'s two commands: the study (rule all: table, figures, provenance page), then Snakemake's
+    HTML report with the figures, the table and the provenance page."""
+    snakemake(done, "--cores", "2")
+    page = (done / "results/report/provenance.html").read_text()
+    assert "git commit <code>" in page and "offline_b.cot.correct" in page and "llamafactory" in page.lower()
+    assert "Wall time per run" in page and "error_rate: 0.4" in page
+    snakemake(done, "--report", "results/report.html")
+    html = (done / "results/report.html").read_text()
+    assert len(html) > 10_000
+    for name in ("accuracy.png", "granularity.png", "all.csv", "provenance.html"):
+        assert name in html
+    assert "Held-out accuracy of every run" in html  # the figure's caption from the registry, through params
 
 
 def test_rationales_carry_grading_and_usage(done):
