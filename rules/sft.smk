@@ -11,6 +11,8 @@ rule sft:
         recipe=lambda wc: split_recipe(wc.recipe),
     log:
         L.log("sft/{recipe}/{dataset}.log"),
+    wildcard_constraints:
+        recipe=paths.PLAIN_RECIPE,  # round recipes are rules/rounds.smk's
     conda:
         "../envs/pipeline.yaml"
     script:

@@ -22,11 +22,13 @@ ONESHOT_SOURCE = rf"^undo-(?P<experiment>{NAME})-x(?P<factor>\d+)$"
 POOL_SOURCE = rf"^pool-(?P<experiment>{NAME})$"
 ROUNDS_SOURCE = r"(?:undo|fair|pool)-[A-Za-z0-9_-]+"  # what rules/rounds.smk builds
 ROUND_RECIPE = NAME + r"\." + ROUNDS_SOURCE + r"\.(?:" + FILTER + ")"
+PLAIN_RECIPE = NAME + r"\.(?!(?:undo|fair|pool)-)[A-Za-z0-9_-]+\.(?:" + FILTER + ")"  # what the generic sft rule builds
 SUMMARIZE_SFT_SOURCE = rf"^summarize-(?P<experiment>{NAME})-(?P<kind>final_attempt|summary)$"
 
 TEMPLATES = {
     # shared stages
     "data": "data/{dataset}/{split}.jsonl",
+    "data_summary": "data/{dataset}/{split}.summary.json",
     "data_summary": "data/{dataset}/{split}.summary.json",
     "rationales": "rationales/{teacher}/{dataset}/{prompting}.jsonl",
     "rationales_summary": "rationales/{teacher}/{dataset}/{prompting}.summary.json",
