@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .. import paths
 from ..runs import grid
 from .base import Experiment, Method, check_styles
 
-SOURCE = re.compile(r"^multistyle-(?P<experiment>[A-Za-z][A-Za-z0-9_]*)-(?P<mix>all|best)$")
+SOURCE = re.compile(paths.MULTISTYLE_SOURCE)
 
 
 @dataclass
