@@ -23,15 +23,12 @@ POOL_SOURCE = rf"^pool-(?P<experiment>{NAME})$"
 ROUNDS_SOURCE = r"(?:undo|fair|pool)-[A-Za-z0-9_-]+"  # what rules/rounds.smk builds
 ROUND_RECIPE = NAME + r"\." + ROUNDS_SOURCE + r"\.(?:" + FILTER + ")"
 PLAIN_RECIPE = NAME + r"\.(?!(?:undo|fair|pool)-)[A-Za-z0-9_-]+\.(?:" + FILTER + ")"  # what the generic sft rule builds
-PLAIN_RECIPE = NAME + r"\.(?!(?:undo|fair|pool)-)[A-Za-z0-9_-]+\.(?:" + FILTER + ")"  # what the generic sft rule builds
 MULTISTYLE_SOURCE = rf"^multistyle-(?P<experiment>{NAME})-(?P<mix>all|best)$"
 SUMMARIZE_SFT_SOURCE = rf"^summarize-(?P<experiment>{NAME})-(?P<kind>final_attempt|summary)$"
 
 TEMPLATES = {
     # shared stages
     "data": "data/{dataset}/{split}.jsonl",
-    "data_summary": "data/{dataset}/{split}.summary.json",
-    "data_summary": "data/{dataset}/{split}.summary.json",
     "data_summary": "data/{dataset}/{split}.summary.json",
     "rationales": "rationales/{teacher}/{dataset}/{prompting}.jsonl",
     "rationales_summary": "rationales/{teacher}/{dataset}/{prompting}.summary.json",
