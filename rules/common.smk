@@ -31,6 +31,10 @@ except (ConfigError, OSError) as exc:
 
 R = config["results_dir"]
 L = paths.Layout(R)  # every results path (cotdistill.paths)
+if workflow.is_main_process and not workflow.dryrun:  # a truncated JSONL output is removed: rebuilt when needed (cotdistill.io)
+    from cotdistill.io import remove_damaged
+
+    remove_damaged(R)
 LF_PY = config["llamafactory_python"]
 VLLM_PY = config["vllm_python"]
 # With --sdm conda, jobs run in the environment their rules name (envs/*.yaml) with its own python,

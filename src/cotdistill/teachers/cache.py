@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -24,6 +25,16 @@ CREATE TABLE IF NOT EXISTS responses (
 )
 """
 _CHUNK = 500  # keys per SELECT ... IN (...), below SQLite's variable limit
+log = logging.getLogger("cotdistill.teachers")
+
+
+def _valid_record(record) -> dict | None:
+    """The JSON object stored in a row, or None if the row is damaged (the engine also checks the fields)."""
+    try:
+        r = json.loads(record)
+    except (TypeError, ValueError):
+        return None
+    return r if isinstance(r, dict) else None
 
 
 def cache_key(provider: str, base_url: str | None, model: str, messages: list[dict], params: dict, sample: int) -> str:
@@ -51,13 +62,22 @@ class ResponseCache:
             raise RuntimeError(f"{self.path}: cannot open the LLM response cache ({exc})") from None
 
     def get_many(self, keys: list[str]) -> dict[str, dict]:
+        """Cached records of ``keys``; a damaged row (not a JSON object) counts as a miss,
+        so the request is sent again and its answer replaces the row."""
         out: dict[str, dict] = {}
+        damaged = 0
         keys = list(dict.fromkeys(keys))
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for key, record in self.db.execute(f"SELECT key, record FROM responses WHERE key IN ({marks})", chunk):
-                out[key] = json.loads(record)
+                parsed = _valid_record(record)
+                if parsed is None:
+                    damaged += 1
+                else:
+                    out[key] = parsed
+        if damaged:
+            log.warning("%s: %d damaged cache row(s) ignored; their requests are sent again", self.path, damaged)
         return out
 
     def put(self, key: str, provider: str, model: str, record: dict) -> None:

@@ -58,6 +58,19 @@ def _record(c: Completion) -> dict:
             "completion_tokens": c.completion_tokens, "reasoning": c.reasoning, "error": c.error}
 
 
+def _usable(hits: dict[str, dict], where) -> dict[str, dict]:
+    """Cache hits whose record has the fields _from_record reads, with the right types; a damaged row is
+    left out, so its request is sent again and the answer replaces the row (never used as it is)."""
+    def ok(r: dict) -> bool:
+        return (isinstance(r.get("text"), str) and r.get("finish_reason") in CACHED_FINISH
+                and all(k in r and (r[k] is None or type(r[k]) is int) for k in ("prompt_tokens", "completion_tokens")))
+
+    good = {k: r for k, r in hits.items() if ok(r)}
+    if len(good) < len(hits):
+        log.warning("%s: %d damaged cache row(s) ignored; their requests are sent again", where, len(hits) - len(good))
+    return good
+
+
 def _from_record(r: dict, key: str, cost: float) -> Completion:
     return Completion(text=r["text"], finish_reason=r["finish_reason"], prompt_tokens=r["prompt_tokens"],
                       completion_tokens=r["completion_tokens"], reasoning=r.get("reasoning"),
@@ -195,7 +208,7 @@ def run_stage(backend, requests: list[Request], *, cache_dir: str | None, desc: 
             for r, p in zip(requests, params)]
     cache = ResponseCache(cache_dir) if cache_dir else None
     try:
-        hits = cache.get_many(keys) if cache else {}
+        hits = _usable(cache.get_many(keys), cache.path) if cache else {}
         todo, seen = [], set(hits)
         for key, r, p in zip(keys, requests, params):
             if key not in seen:
