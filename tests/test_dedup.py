@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
-from conftest import snakemake, workflow_copy
+from conftest import ROOT, snakemake, workflow_copy
 from cotdistill.data.dedup import dedup, key, normalise
 from cotdistill.data.generators import generate_split
 
@@ -74,3 +75,26 @@ def test_dry_run_of_the_default_plans_the_summaries(tmp_path):
     for ds in ("chain_sum", "gsm_symbolic"):
         for split in ("train", "test"):
             assert f"results/data/{ds}/{split}.summary.json" in out
+
+
+def test_loaded_dataset_is_deduplicated_by_the_data_rule(tmp_path):
+    """A local GSM8K-format dataset whose train file repeats a test question (other case, spacing and number
+    formatting) and one of its own questions: the rule drops both and says so in the summary."""
+    wd = workflow_copy(tmp_path / "wd")
+    src = [json.loads(line) for line in open(ROOT / "tests/fixtures/gsm8k/test.jsonl")]
+    train = [json.loads(line) for line in open(ROOT / "tests/fixtures/gsm8k/train.jsonl")]
+    echo = {**src[0], "question": "  " + src[0]["question"].upper().replace(" 16 ", " 16.00 ").replace(". ", ".   ")}
+    again = dict(train[1])
+    data = wd / "local"
+    data.mkdir()
+    (data / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in src))
+    (data / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*train, echo, again]))
+    cfg = yaml.safe_load((wd / "config.yaml").read_text())
+    cfg["datasets"]["local"] = {"source": "jsonl", "format": "gsm8k", "files": {"train": "local/train.jsonl", "test": "local/test.jsonl"}}
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(wd, "--cores", "1", "results/data/local/train.jsonl")
+    summary = json.loads((wd / "results/data/local/train.summary.json").read_text())
+    assert (summary["loaded"], summary["kept"]) == (len(train) + 2, len(train))
+    assert summary["within_split_duplicates"] == 1 and summary["removed_as_in"] == {"test": 1}
+    kept = [json.loads(line) for line in open(wd / "results/data/local/train.jsonl")]
+    assert not {key(p) for p in kept} & {key({"question": r["question"]}) for r in src}
