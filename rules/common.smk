@@ -7,6 +7,7 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+from cotdistill import decoding as decoding_lib
 from cotdistill import distributed, experiments, paths
 from cotdistill.errors import ConfigError
 from cotdistill.runs import split_recipe
@@ -25,6 +26,7 @@ try:
     RUNS = seeds.label_runs(experiments.expand_runs(config, SETTINGS), SEEDED)  # seed, seed_of on replicates
     for _name, _student in config["students"].items():
         distributed.settings(_student, _name)
+        decoding_lib.check_student(_student, _name)
     check_setup(config)
 except (ConfigError, OSError) as exc:
     sys.exit(f"config error: {exc}")

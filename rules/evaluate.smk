@@ -25,6 +25,7 @@ rule generate:
         max_new_tokens=lambda wc: student_cfg(wc).get("generation", {}).get("max_new_tokens", 256),
         batch_size=lambda wc: student_cfg(wc).get("generation", {}).get("batch_size", 32),
         decoding=lambda wc: canonical(student_cfg(wc).get("generation", {}).get("decoding", {})),
+        system=lambda wc: student_cfg(wc).get("system", ""),
     log:
         L.log("generate/{student}/{dataset}/{recipe}/{evalset}.log"),
     wildcard_constraints:
@@ -38,7 +39,7 @@ rule generate:
     shell:
         "OMP_NUM_THREADS={threads} {params.python:q} {params.script:q} {input.checkpoint:q} {input.problems:q} {output:q}"
         " --template {params.template:q} --max-new-tokens {params.max_new_tokens:q} --batch-size {params.batch_size:q}"
-        " --decoding {params.decoding:q} > {log:q} 2>&1"
+        " --decoding {params.decoding:q} --system={params.system:q} > {log:q} 2>&1"
 
 
 rule prompt_ids:

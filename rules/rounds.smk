@@ -32,21 +32,23 @@ use rule score as score_split with:
 
 
 rule regenerate:
-    """Round r: the teacher's feedback and fresh solution for each training problem round r-1's student missed."""
+    """UNDO round r: the teacher's feedback and fresh solution for each problem round r-1's student missed, on the
+    training problems (or the dev split: diagnose_on)."""
     input:
-        problems=L.path("data", split="train"),
-        previous=lambda wc: L.path("split_eval", student=wc.student, dataset=wc.dataset, evalset=wc.dataset, split="train",
-                                         recipe=rounds.chain_recipe(SETTINGS, wc.experiment, wc.teacher, wc.student, int(wc.round) - 1)),
+        problems=lambda wc: L.path("data", dataset=wc.dataset, split=SETTINGS[wc.experiment].diagnose_on),
+        previous=lambda wc: L.path("split_eval", student=wc.student, dataset=wc.dataset, evalset=wc.dataset,
+                                   split=SETTINGS[wc.experiment].diagnose_on,
+                                   recipe=rounds.chain_recipe(SETTINGS, wc.experiment, wc.teacher, wc.student, int(wc.round) - 1)),
     output:
         rows=L.path("rationales", prompting="{method}-{experiment}-{student}-r{round}"),
         summary=L.path("rationales_summary", prompting="{method}-{experiment}-{student}-r{round}"),
     wildcard_constraints:
-        method="undo|fair",
+        method="undo",
         round=paths.ROUND,
     params:
         teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
         name=lambda wc: rounds.prompting(wc.method, wc.experiment, wc.student, wc.round),
-        hint=lambda wc: wc.method == "fair",
+        hint=False,
         cache_dir=L.cache,
     log:
         L.log("rationales/{teacher}/{dataset}/{method}-{experiment}-{student}-r{round}.log"),
@@ -57,22 +59,22 @@ rule regenerate:
 
 
 rule rounds_sft:
-    """A round's SFT set: round 0's rationales updated by rounds 1..r (FAIR: + mistake->feedback examples)."""
+    """An UNDO round's SFT set: round 0's rationales updated by rounds 1..r (FAIR's: rule fair_sft)."""
     input:
-        problems=L.path("data", split="train"),
+        problems=lambda wc: [L.path("data", dataset=wc.dataset, split=split)
+                             for split in dict.fromkeys(("train", SETTINGS[rounds.source_of(wc.recipe)["experiment"]].diagnose_on))]
+                            if rounds.source_of(wc.recipe)["kind"] == "round" else [L.path("data", dataset=wc.dataset, split="train")],
         base=lambda wc: rounds.sft_inputs(config, wc.recipe, L, wc.dataset)["base"],
         rounds=lambda wc: rounds.sft_inputs(config, wc.recipe, L, wc.dataset)["rounds"],
     output:
         data=L.sft,
-        feedback=L.sft_feedback,
         info=L.sft_info,
         stats=L.sft_stats,
     wildcard_constraints:
-        recipe=paths.ROUND_RECIPE,
+        recipe=paths.UNDO_RECIPE,
     params:
         keep=lambda wc: split_recipe(wc.recipe)[2],
         mode=lambda wc: SETTINGS[rounds.source_of(wc.recipe)["experiment"]].sft,
-        feedback=lambda wc: rounds.source_of(wc.recipe).get("method") == "fair",
     log:
         L.log("sft/{recipe}/{dataset}.log"),
     conda:
@@ -110,20 +112,18 @@ rule rounds_lf_config:
 
 
 checkpoint round_gate:
-    """Round r+1 runs only if round r's held-out accuracy beat round r-1's."""
+    """Round r+1 runs only if one of the last `patience` rounds (up to r) beat every earlier round on dev."""
     input:
-        current=lambda wc: L.path("split_metrics", student=wc.student, dataset=wc.dataset, evalset=wc.dataset,
-                                           split=SETTINGS[wc.experiment].early_stop,
-                                           recipe=rounds.chain_recipe(SETTINGS, wc.experiment, wc.teacher, wc.student, int(wc.round))),
-        previous=lambda wc: L.path("split_metrics", student=wc.student, dataset=wc.dataset, evalset=wc.dataset,
-                                            split=SETTINGS[wc.experiment].early_stop,
-                                            recipe=rounds.chain_recipe(SETTINGS, wc.experiment, wc.teacher, wc.student, int(wc.round) - 1)),
+        rounds=lambda wc: [L.path("split_metrics", student=wc.student, dataset=wc.dataset, evalset=wc.dataset,
+                                  split=SETTINGS[wc.experiment].early_stop,
+                                  recipe=rounds.chain_recipe(SETTINGS, wc.experiment, wc.teacher, wc.student, r))
+                           for r in range(int(wc.round) + 1)],
     output:
         L.round_gate,
     wildcard_constraints:
         round=paths.ROUND,
     params:
-        round=lambda wc: int(wc.round),
+        patience=lambda wc: SETTINGS[wc.experiment].patience,
     log:
         L.log("rounds/{experiment}/{teacher}/{student}/{dataset}/r{round}.gate.log"),
     conda:

@@ -3,7 +3,7 @@ import json
 
 from cotdistill.io import read_jsonl, write_json, write_jsonl
 from cotdistill.logs import to_log
-from cotdistill.methods.fair import select
+from cotdistill.methods.fair_protocol import select
 
 log = to_log(snakemake.log[0])
 rationales = [row for path in snakemake.input.rationales for row in read_jsonl(path)]

@@ -19,6 +19,7 @@ args, problems, prompts = job_arguments(
     ("--max-new-tokens", {"type": int, "default": 256}),
     ("--batch-size", {"type": int, "default": 32}),
     ("--decoding", {"default": "{}", "help": "students.<name>.generation.decoding as JSON (cotdistill.decoding)"}),
+    ("--system", {"default": "", "help": "the student's system prompt (students.<name>.system)"}),
 )
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 if is_view(args.checkpoint):  # a router mixture or one of its students
@@ -26,7 +27,7 @@ if is_view(args.checkpoint):  # a router mixture or one of its students
                               batch_size=args.batch_size)
 else:
     responses = checkpoint_answers(args.checkpoint, args.template, prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-                                   decoding=json.loads(args.decoding))
+                                   decoding=json.loads(args.decoding), system=args.system or None)
 label = decoding.label(json.loads(args.decoding))
 write_jsonl(args.out, ({"id": p["id"], "prompt": q, "response": r, "decoding": label} for p, q, r in zip(problems, prompts, responses)))
 print(f"{len(responses)} generations written to {args.out}")

@@ -185,7 +185,7 @@ def test_variants():
     assert {p["id"] for p in unfiltered} == {"p1", "p2", "p3"}
     assert {(p["id"], p["rationale_teacher"]) for p in variant_pairs("fair", MISTAKES, FEEDBACK, ACCEPTED, kept, pairing="all")} == {
         ("p1", "a"), ("p3", "b")}
-    single = variant_pairs("t-b", MISTAKES, FEEDBACK, ACCEPTED, kept, pairing="all")
+    single = variant_pairs("only-b", MISTAKES, FEEDBACK, ACCEPTED, kept, pairing="all")
     assert [(p["id"], p["feedback_teacher"], p["rationale_teacher"]) for p in single] == [("p3", "b", "b")]
     with pytest.raises(ValueError, match="variant"):
         variant_pairs("pooled", MISTAKES, FEEDBACK, ACCEPTED, kept)

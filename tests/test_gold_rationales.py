@@ -58,3 +58,41 @@ def test_answer_only_recipe_builds():
     assert len(sft) == 3
     with pytest.raises(ValueError, match="source"):
         human_rows([GSM], "teacher")
+
+
+# --- through the DAG --------------------------------------------------------------------------------------
+
+def test_baseline_recipes_build_through_the_ordinary_sft_rule(tmp_path):
+    """A factors experiment with gold_baselines: the dataset's own solutions and gold answers become SFT sets
+    (recipes human.solution.all / human.answer_boxed.all) that train, generate and score like any other."""
+    import json
+
+    import yaml
+
+    from conftest import ROOT, dry_run_jobs, snakemake, workflow_copy
+    from cotdistill.experiments import expand_runs
+
+    wd = workflow_copy(tmp_path / "wd")
+    cfg = yaml.safe_load((ROOT / "tests/configs/tiny.yaml").read_text())
+    cfg["datasets"] = {"gsm_symbolic": {"source": "generator", "n_train": 12, "n_test": 4, "seed": 1}}
+    cfg["experiments"] = {"kf": {"method": "factors", "datasets": ["gsm_symbolic"], "teachers": ["offline"], "students": ["tiny"],
+                                 "granularities": [3], "formats": ["nl"], "gold_baselines": ["human", "answer_only"], "filter": "all"}}
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    runs = {r.recipe: r.labels for r in expand_runs(cfg)}
+    assert runs == {"offline.g3-nl.all": {"teacher": "offline", "granularity": 3, "format": "nl"},
+                    "human.solution.all": {"teacher": "human", "style": "human"},
+                    "human.answer.all": {"teacher": "answer only", "style": "answer_only"}}
+    jobs = dry_run_jobs(wd, "results/tables/all.csv")
+    assert jobs["gold_rationales"] == 2 and jobs["sft"] == 3 and jobs["train"] == 3 and jobs["score"] == 3
+    snakemake(wd, "--cores", "1", "results/sft/human.solution.all/gsm_symbolic/train.json", "results/sft/human.answer.all/gsm_symbolic/train.json")
+    problems = {json.loads(ln)["question"]: json.loads(ln) for ln in (wd / "results/data/gsm_symbolic/train.jsonl").read_text().splitlines()}
+    human = json.loads((wd / "results/sft/human.solution.all/gsm_symbolic/train.json").read_text())
+    answers = json.loads((wd / "results/sft/human.answer.all/gsm_symbolic/train.json").read_text())
+    assert len(human) == len(answers) == 12
+    for row in human:
+        p = problems[row["instruction"]]
+        assert row["output"].endswith(f"\nThe answer is {p['answer']}") and row["output"].startswith(p["solution"].strip()[:20])
+    assert all(row["output"] == f"The answer is {problems[row['instruction']]['answer']}" for row in answers)
+    cfg["experiments"]["kf"]["ending"] = "boxed"
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert "human.answer_boxed.all" in snakemake(wd, "-n", "results/tables/all.csv").stdout

@@ -41,23 +41,26 @@ def test_fair_config(tmp_path, keys):
     assert {e["alpha"] for e in cfg["experiments"].values()} == {0.5}
     wd = workflow_copy(tmp_path / "wd", "config/papers/fair.yaml")
     jobs = dry_run_jobs(wd, "results/tables/all.csv")
-    # per dataset: 3 teachers' CoT rationales (+ SFT, training) alone, the pooled round 0, round 1
-    # (3 regenerations, 3 reviews, the verdict, its SFT set, training); test and train-split evaluations
-    assert jobs == {"data": 4, "rationales": 6, "sft": 6, "lf_config": 6, "rounds_sft": 4, "rounds_lf_config": 4,
-                    "train": 10, "generate": 10, "score": 10, "generate_split": 2, "score_split": 2, "regenerate": 6,
-                    "fair_review": 6, "fair_select": 2, "table": 1}
+    # per dataset: the untrained student (round 0, on test and on the training problems); round 1: 3 teachers'
+    # feedback + rationales, 3 reviews, the verdict; pairs and a paired training (our trainer, no LLaMA-Factory)
+    # for FAIR and its 5 baselines (unfiltered, no feedback, each of 3 teachers only), each evaluated on test
+    assert jobs == {"data": 4, "fair_untrained": 2, "generate": 14, "score": 14, "generate_split": 2, "score_split": 2,
+                    "fair_teacher": 6, "fair_review": 6, "fair_select": 2, "fair_pairs": 12, "fair_train": 12, "table": 1}
+    assert {e["training"] for e in cfg["experiments"].values() if "training" in e} == {"paired"}
 
 
 def test_undo_config(tmp_path, keys):
     cfg = load("undo")
     assert cfg["students"]["qwen25_math_15b"]["train"]["learning_rate"] == 2.0e-5
+    assert cfg["experiments"]["undo_numina"]["diagnose_on"] == "train"
     assert cfg["experiments"]["undo_numina"]["max_rounds"] == 3
     wd = workflow_copy(tmp_path / "wd", "config/papers/undo.yaml")
     jobs = dry_run_jobs(wd, "results/tables/all.csv")
-    # round 0 + 3 rounds + the one-shot baseline, each evaluated on 3 test sets; rounds 0-2 on the train split
-    assert jobs == {"data": 4, "rationales": 1, "sft": 1, "lf_config": 1, "rounds_sft": 4, "rounds_lf_config": 4,
-                    "train": 5, "generate": 15, "score": 15, "generate_split": 3, "score_split": 3, "regenerate": 3,
+    # round 0 + 3 rounds + a one-shot baseline per round, each evaluated on 3 test sets; rounds 0-2 on the train split
+    assert jobs == {"data": 4, "rationales": 1, "sft": 1, "lf_config": 1, "rounds_sft": 6, "rounds_lf_config": 6,
+                    "train": 7, "generate": 21, "score": 21, "generate_split": 3, "score_split": 3, "regenerate": 3,
                     "table": 1}
+    assert cfg["teachers"]["qwen3_30b"]["system"].startswith("You are a careful math expert")
 
 
 def test_keyfactors_config(tmp_path, keys):
@@ -65,9 +68,12 @@ def test_keyfactors_config(tmp_path, keys):
     train = cfg["students"]["gemma_2b"]["train"]
     assert (train["learning_rate"], train["epochs"], train["lr_scheduler_type"], train["cutoff_len"], train["seed"]) == (5.0e-5, 3, "cosine", 512 * 8, 100)
     assert train["per_device_batch_size"] * train["gradient_accumulation_steps"] == 64
+    assert cfg["students"]["bloom_560m"]["generation"]["decoding"] == {"strategy": "beam", "num_beams": 5}
     wd = workflow_copy(tmp_path / "wd", "config/papers/keyfactors.yaml")
     jobs = dry_run_jobs(wd, "results/tables/all.csv")
     # granularity: 6 levels x 3 teachers x 3 datasets = 54 rationale sets, x 3 students = 162 runs;
-    # formats: 4 formats (nl at level 3 shared with the grid) -> 3 more rationale sets and 3 more runs
-    assert jobs == {"data": 6, "rationales": 57, "sft": 57, "lf_config": 165, "train": 165, "generate": 165, "score": 165,
-                    "table": 1}
+    # formats: 4 formats (nl at level 3 shared with the grid) -> 3 more rationale sets and 3 more runs;
+    # baselines: human rationales and gold answers on GSM8K and MATH (4 sets) x 3 students = 12 more runs
+    assert jobs == {"data": 6, "gold_rationales": 4, "rationales": 57, "sft": 61, "lf_config": 177, "train": 177, "generate": 177,
+                    "score": 177, "table": 1}
+    assert cfg["experiments"]["baselines"]["gold_baselines"] == ["human", "answer_only"]

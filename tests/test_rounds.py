@@ -13,7 +13,7 @@ from conftest import ROOT, dry_run_jobs, snakemake, workflow_copy
 from cotdistill.data import load_split
 from cotdistill.experiments import ConfigError, expand_runs
 from cotdistill.io import read_jsonl
-from cotdistill.methods import fair, rounds
+from cotdistill.methods import fair, fair_protocol, rounds
 
 BASE = {
     "datasets": {"d": {"source": "generator"}},
@@ -34,21 +34,30 @@ def test_undo_rounds_and_one_shot_baseline():
         ("t1.cot.correct", 0, "undo"),
         ("t1.undo-e-s-r1.correct", 1, "undo"),
         ("t1.undo-e-s-r2.correct", 2, "undo"),
-        ("t1.undo-e-x3.correct", None, "one-shot"),  # 3 rounds' worth of epochs in one run
+        ("t1.undo-e-x2.correct", 1, "one-shot"),  # per round r: (r + 1) rounds' worth of epochs in one run
+        ("t1.undo-e-x3.correct", 2, "one-shot"),
     ]
     assert rounds.previous_recipe({"experiments": {"e": UNDO}}, "t1.undo-e-s-r2.correct") == "t1.undo-e-s-r1.correct"
     assert rounds.previous_recipe({"experiments": {"e": UNDO}}, "t1.undo-e-s-r1.correct") == "t1.cot.correct"
 
 
-def test_fair_rounds_and_plain_baselines():
-    runs = runs_of(**FAIR, max_rounds=1)
-    assert [(r.recipe, r.labels["teacher"], r.labels.get("round")) for r in runs] == [
-        ("t1.cot.all", "t1", None),
-        ("t2.cot.all", "t2", None),
-        ("committee.pool-e.all", "committee", 0),
-        ("committee.fair-e-s-r1.all", "committee", 1),
+def test_fair_rounds_start_from_the_untrained_student_with_the_papers_baselines():
+    runs = runs_of(**FAIR)
+    assert [(r.recipe, r.labels["teacher"], r.labels.get("round"), r.labels["style"]) for r in runs] == [
+        ("committee.untrained.all", "committee", 0, "untrained"),   # its mistakes start round 1
+        ("committee.fair-e-s-r1.all", "committee", 1, "fair"),      # the reference runs one round (max_rounds: 1)
+        ("committee.fair-e-s-r1-unfiltered.all", "committee", 1, "unfiltered"),
+        ("committee.fair-e-s-r1-nofeedback.all", "committee", 1, "nofeedback"),
+        ("committee.fair-e-s-r1-only-t1.all", "t1", 1, "single"),
+        ("committee.fair-e-s-r1-only-t2.all", "t2", 1, "single"),
     ]
-    assert rounds.parse_source("fair-e-s-r1") == {"kind": "round", "method": "fair", "experiment": "e", "student": "s", "round": 1}
+    assert [r.recipe for r in runs_of(**FAIR, max_rounds=2, baselines=False)] == [
+        "committee.untrained.all", "committee.fair-e-s-r1.all", "committee.fair-e-s-r2.all"]
+    assert rounds.parse_source("fair-e-s-r1") == {"kind": "round", "method": "fair", "experiment": "e", "student": "s", "round": 1,
+                                                  "variant": None}
+    assert rounds.parse_source("fair-e-s-r1-only-t2")["variant"] == "only-t2"
+    assert fair.mistakes_recipe("e", "s", 1) == "committee.untrained.all"
+    assert fair.mistakes_recipe("e", "s", 2) == "committee.fair-e-s-r1.all"
 
 
 @pytest.mark.parametrize(
@@ -60,8 +69,15 @@ def test_fair_rounds_and_plain_baselines():
         ({**UNDO, "early_stop": "train"}, r"experiments\.e\.early_stop: "),
         ({**UNDO, "early_stop": "test"}, r"experiments\.e\.early_stop: test would select rounds on the test split; use dev"),
         ({**UNDO, "alpha": 0.3}, r"experiments\.e\.alpha: only used by method fair"),
+        ({**UNDO, "diagnose_on": "test"}, r"experiments\.e\.diagnose_on: must be train or dev \(never the test split\)"),
+        ({**UNDO, "diagnose_on": "dev", "early_stop": "dev"}, r"experiments\.e\.diagnose_on: dev with early_stop: dev"),
+        ({**UNDO, "diagnose_on": "dev"}, r"experiments\.e\.diagnose_on: dev, but datasets\.d has no dev split"),
+        ({**UNDO, "patience": 0}, r"experiments\.e\.patience: an integer ≥ 1"),
         ({**FAIR, "teachers": ["t1"]}, r"experiments\.e\.teachers: fair needs at least 2 teachers"),
-        ({**FAIR, "alpha": 1.5}, r"experiments\.e\.alpha: the feedback share must be in \[0, 1\)"),
+        ({**FAIR, "alpha": 1.5}, r"experiments\.e\.alpha: the feedback loss weight must be in \[0, 1\)"),
+        ({**FAIR, "training": "mixed"}, r"experiments\.e\.training: must be one of paired, interleave"),
+        ({**FAIR, "pairing": "every"}, r"experiments\.e\.pairing: must be one of sample, all"),
+        ({**FAIR, "review_hint": "yes"}, r"experiments\.e\.review_hint: must be true or false"),
         ({**FAIR, "review_threshold": 5}, r"experiments\.e\.review_threshold: "),
         ({**FAIR, "mix": "concat"}, r"experiments\.e\.mix: must be one of interleave_over, interleave_under"),
         ({**FAIR, "baseline": False}, r"experiments\.e\.baseline: only used by method undo"),
@@ -91,56 +107,61 @@ def test_snakemake_reports_a_rounds_config_error_before_any_job(tmp_path):
 
 # --- peer review ---------------------------------------------------------------------------------------
 
-def test_parse_score_takes_the_last_bracketed_score_in_range():
-    assert fair.parse_score("Step 2 [3] is off.\nScore: [4]") == 4
-    assert fair.parse_score("Score: [ 5 ]") == 5
-    assert fair.parse_score("Score: [7]") is None
-    assert fair.parse_score("Score: 4/5") is None
-    assert fair.parse_score(None) is None
-
-
-def test_select_ignores_invalid_scores_and_needs_a_mean_above_the_threshold():
-    rows = [{"id": i, "teacher": "a", "correct": True, "response": "x", "pred": "1"} for i in ("p", "q", "r")]
-    reviews = [
-        {"id": "p", "author": "a", "score": 4.0}, {"id": "p", "author": "a", "score": None},  # mean of valid: 4
-        {"id": "q", "author": "a", "score": 3.0}, {"id": "q", "author": "a", "score": 3.0},  # mean 3: not > 3
-        {"id": "r", "author": "a", "score": None},                                           # no valid score
-    ]
-    accepted, report = fair.select(rows, reviews, threshold=3)
-    assert [r["id"] for r in accepted] == ["p"]
-    assert report["teachers"]["a"] == {"rationales": 3, "accepted": 1, "invalid_scores": 2, "correct": 3, "accepted_correct": 1}
-
-
 def test_peer_review_raises_precision_over_the_unfiltered_pool():
-    """Two offline teachers write feedback + fresh rationales for 300 mistakes; each reviews the other's."""
+    """Two offline teachers answer 300 mistakes' bare questions and review each other's rationales, with the
+    reference's hint and without it; precision is reported per kind of reviewer."""
     cfg = {"source": "generator", "params": {"min_terms": 5, "max_terms": 5, "min_digits": 1, "max_digits": 1}, "n_train": 300, "seed": 7}
     problems = load_split("chain_sum", cfg, "train")
     wrong = [{"id": p["id"], "response": f"{p['question']} = 0", "pred": "0", "correct": False} for p in problems]
     teachers = {"careful": {"kind": "offline", "error_rate": 0.2, "seed": 0}, "sloppy": {"kind": "offline", "error_rate": 0.5, "seed": 1}}
     pool = []
     for name, tcfg in teachers.items():
-        rows, _ = rounds.regenerate(name, tcfg, problems, wrong, "fair-e-s-r1", hint=True, cache_dir=None)
-        assert len(rows) == 300 and all(r["attempt"] for r in rows)
-        pool += rows
-    reviews = [row for name, tcfg in teachers.items() for row in fair.review(name, tcfg, pool, problems, None)[0]]
-    assert len(reviews) == len(pool)  # each rationale reviewed by the one other teacher, never by its author
-    assert all(r["author"] != r["reviewer"] for r in reviews)
-    accepted, report = fair.select(pool, reviews, threshold=3)
+        feedback, rationales, summary = fair_protocol.teacher_pass(name, tcfg, problems, wrong, "fair-e-s-r1", None)
+        assert summary["mistakes"] == len(feedback) == len(rationales) == 300 and all(f["attempt"] for f in feedback)
+        pool += rationales
+    reports = {}
+    for hint in (True, False):
+        reviews = [row for name, tcfg in teachers.items() for row in fair_protocol.review_pass(name, tcfg, problems, pool, hint=hint, cache_dir=None)[0]]
+        assert len(reviews) == len(pool) and all(r["author"] != r["reviewer"] and r["hint"] is hint for r in reviews)
+        accepted, reports[hint] = fair_protocol.select(pool, reviews, threshold=3)
+        assert reports[hint]["accepted_precision"] == pytest.approx(sum(r["correct"] for r in accepted) / len(accepted))
     pool_precision = sum(r["correct"] for r in pool) / len(pool)
-    accepted_precision = sum(r["correct"] for r in accepted) / len(accepted)
     assert 0.55 < pool_precision < 0.75  # the teachers' error rates show in the pool
-    assert accepted_precision > pool_precision + 0.15
-    assert report["pool_precision"] == pytest.approx(pool_precision) and report["accepted_precision"] == pytest.approx(accepted_precision)
-    assert 0 < report["teachers"]["sloppy"]["accepted"] < report["teachers"]["careful"]["accepted"]
+    hinted, unhinted = reports[True], reports[False]
+    assert hinted["accepted_precision"] > pool_precision + 0.2                       # 0.94 vs 0.65 on this seed
+    assert pool_precision + 0.15 < unhinted["accepted_precision"] < hinted["accepted_precision"]   # 0.90
+    assert unhinted["accepted"] < hinted["accepted"]                                  # own slips reject correct rationales
+    assert set(hinted["reviewer_precision"]) == {"hinted"} and set(unhinted["reviewer_precision"]) == {"unhinted"}
+    assert 0 < hinted["teachers"]["sloppy"]["accepted"] < hinted["teachers"]["careful"]["accepted"]
 
 
-def test_regeneration_prompt_shows_the_wrong_attempt_and_only_fair_gets_the_answer():
+def test_undo_regeneration_prompt_shows_the_wrong_attempt_and_not_the_answer():
     p = load_split("chain_sum", {"source": "generator", "n_train": 2, "seed": 1}, "train")[0]
     undo = rounds.regeneration_messages(p, "3 + 4 = 8\nThe answer is 8.", "8", hint=False)[0]["content"]
-    fair_ = rounds.regeneration_messages(p, "3 + 4 = 8\nThe answer is 8.", "8", hint=True)[0]["content"]
     assert "3 + 4 = 8" in undo and "The student answered 8" in undo and rounds.SOLUTION_MARKER in undo
-    assert f"The correct answer is {p['answer']}." in fair_ and "correct answer" not in undo
+    assert "correct answer" not in undo
     assert rounds.solution_part("The mistake is here.\nA careful solution:\n1 + 2 = 3") == "1 + 2 = 3"
+
+
+def test_early_stop_waits_patience_rounds_for_a_new_best():
+    assert rounds.gate_verdict([0.5, 0.6])["continue"]                       # round 1 beat round 0
+    assert not rounds.gate_verdict([0.5, 0.5])["continue"]
+    assert not rounds.gate_verdict([0.5, 0.7, 0.6])["continue"]              # patience 1: round 2 is no new best
+    assert rounds.gate_verdict([0.5, 0.7, 0.6], patience=2)["continue"]      # round 1 or 2 beat round 0
+    assert not rounds.gate_verdict([0.7, 0.6, 0.65], patience=2)["continue"]  # neither beat round 0
+    assert rounds.gate_verdict([0.7, 0.6], patience=2)["continue"]           # too few rounds to judge
+    assert rounds.gate_verdict([0.7, 0.6, 0.65], patience=2)["best_before"] == 0.7
+
+
+def test_undo_diagnoses_on_dev_when_asked(tmp_path):
+    wd = workflow_copy(tmp_path / "wd", "tests/configs/rounds_tiny.yaml")
+    cfg = yaml.safe_load((wd / "config.yaml").read_text())
+    cfg["datasets"]["chain_sum"]["n_dev"] = 8
+    cfg["experiments"]["iter"]["diagnose_on"] = "dev"
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    outputs = " ".join(dry_run_outputs(wd, "results/sft/offline.undo-iter-tiny-r1.correct/chain_sum/train.json"))
+    assert "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.dev.jsonl" in outputs     # the dev split's mistakes
+    assert "chain_sum.train.jsonl" not in outputs and "chain_sum.test" not in outputs
 
 
 def test_replace_swaps_a_problems_rows_and_add_keeps_both():
@@ -166,8 +187,15 @@ def test_round_one_depends_on_round_zero_train_evaluation_and_nothing_later(tmp_
     assert "-r2" not in outputs and "offline.undo-iter-tiny-r1.correct/chain_sum.train" not in outputs
     assert "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.metrics.json" not in outputs  # not round 0's test score
     fair_outputs = " ".join(dry_run_outputs(wd, "results/checkpoints/tiny/chain_sum/committee.fair-committee-tiny-r1.all"))
-    assert "results/eval/tiny/chain_sum/committee.pool-committee.all/chain_sum.train.jsonl" in fair_outputs
-    assert "results/fair/committee/tiny/chain_sum/r1/reviews/offline_b.jsonl" in fair_outputs
+    assert "results/eval/tiny/chain_sum/committee.untrained.all/chain_sum.train.jsonl" in fair_outputs  # the untrained student's mistakes
+    assert "results/checkpoints/tiny/chain_sum/committee.untrained.all" in fair_outputs
+    for t in ("offline", "offline_b"):
+        assert f"results/fair/committee/tiny/chain_sum/r1/feedback/{t}.jsonl" in fair_outputs
+        assert f"results/fair/committee/tiny/chain_sum/r1/reviews/{t}.jsonl" in fair_outputs
+    assert "results/fair/committee/tiny/chain_sum/r1/pairs/fair.json" in fair_outputs
+    assert "pairs/unfiltered.json" not in fair_outputs and "rationales/offline/chain_sum/cot.jsonl" not in fair_outputs
+    jobs = dry_run_jobs(wd, "results/checkpoints/tiny/chain_sum/committee.fair-committee-tiny-r1.all")
+    assert jobs.get("fair_train") == 1 and "lf_config" not in jobs and "train" not in jobs   # the paired trainer, not LLaMA-Factory
 
 
 def test_early_stop_is_a_checkpoint_before_later_rounds(tmp_path):
@@ -198,8 +226,11 @@ def test_table_rows_carry_round_and_method(done):
     undo = {r["recipe"]: r["round"] for r in rows if r["method"] == "undo"}
     assert undo == {"offline.cot.correct": "0", "offline.undo-iter-tiny-r1.correct": "1", "offline.undo-iter-tiny-r2.correct": "2"}
     fair_rows = {r["recipe"]: (r["round"], r["style"]) for r in rows if r["method"] == "fair"}
-    assert fair_rows == {"offline.cot.all": ("", "single"), "offline_b.cot.all": ("", "single"),
-                         "committee.pool-committee.all": ("0", "pool"), "committee.fair-committee-tiny-r1.all": ("1", "fair")}
+    assert fair_rows == {"committee.untrained.all": ("0", "untrained"), "committee.fair-committee-tiny-r1.all": ("1", "fair"),
+                         "committee.fair-committee-tiny-r1-unfiltered.all": ("1", "unfiltered"),
+                         "committee.fair-committee-tiny-r1-nofeedback.all": ("1", "nofeedback"),
+                         "committee.fair-committee-tiny-r1-only-offline.all": ("1", "single"),
+                         "committee.fair-committee-tiny-r1-only-offline_b.all": ("1", "single")}
     assert all(r["n"] == "8" for r in rows)
     for name in ("undo_rounds", "fair", "accuracy"):
         assert (done / f"results/figures/{name}.png").stat().st_size > 10_000
@@ -220,19 +251,28 @@ def test_undo_regenerates_exactly_the_training_problems_the_student_missed(done)
 
 
 @pytest.mark.e2e
-def test_fair_round_trains_on_accepted_rationales_and_mixed_feedback(done):
+def test_fair_round_learns_the_untrained_students_mistakes_with_the_paired_loss(done):
     res = done / "results"
-    report = json.loads((res / "fair/committee/tiny/chain_sum/r1/acceptance.json").read_text())
+    r1 = res / "fair/committee/tiny/chain_sum/r1"
+    missed = {row["id"] for row in read_jsonl(res / "eval/tiny/chain_sum/committee.untrained.all/chain_sum.train.jsonl") if not row["correct"]}
+    assert missed
+    for t in ("offline", "offline_b"):
+        feedback, rationales = read_jsonl(r1 / f"feedback/{t}.jsonl"), read_jsonl(r1 / f"rationales/{t}.jsonl")
+        assert {f["id"] for f in feedback} == {r["id"] for r in rationales} == missed          # every mistake, every teacher
+        assert all(f["messages"][0]["content"].rstrip().endswith(".") and "Hint: The correct answer should be" in f["messages"][0]["content"]
+                   for f in feedback)
+        assert all("Hint" not in r["messages"][0]["content"] and "Student" not in r["messages"][0]["content"] for r in rationales)
+    report = json.loads((r1 / "acceptance.json").read_text())
     assert set(report["teachers"]) == {"offline", "offline_b"} and report["accepted"] > 0
-    assert report["accepted_precision"] > report["pool_precision"]
-    stats = json.loads((res / "sft/committee.fair-committee-tiny-r1.all/chain_sum/stats.json").read_text())
-    assert stats["feedback"] == report["accepted"] == stats["new_rationales"]
-    feedback = json.loads((res / "sft/committee.fair-committee-tiny-r1.all/chain_sum/feedback.json").read_text())
-    assert all("A student's attempt:" in ex["instruction"] for ex in feedback)
-    cfg = yaml.safe_load((res / "configs/tiny/chain_sum/committee.fair-committee-tiny-r1.all.yaml").read_text())
-    assert cfg["dataset"] == "train,feedback" and cfg["interleave_probs"] == "0.5,0.5" and cfg["mix_strategy"] == "interleave_over"
-    log = (res / "logs/train/tiny/chain_sum/committee.fair-committee-tiny-r1.all.log").read_text()
-    assert "feedback" in log and (res / "checkpoints/tiny/chain_sum/committee.fair-committee-tiny-r1.all/model.safetensors").exists()
+    assert report["accepted_precision"] >= report["pool_precision"] and "hinted" in report["reviewer_precision"]
+    pairs = json.loads((r1 / "pairs/fair.json").read_text())
+    accepted_ids = {r["id"] for r in read_jsonl(r1 / "accepted.jsonl")}
+    assert pairs and {p["id"].split("#")[0] for p in pairs} == accepted_ids                 # one pair per mistake with an accepted rationale
+    ckpt = res / "checkpoints/tiny/chain_sum/committee.fair-committee-tiny-r1.all"
+    summary = json.loads((ckpt / "paired.json").read_text())
+    assert summary["pairs"] == len(pairs) and summary["config"]["alpha"] == 0.5 and (ckpt / "model.safetensors").exists()
+    assert json.loads((res / "checkpoints/tiny/chain_sum/committee.fair-committee-tiny-r1-nofeedback.all/paired.json").read_text())["config"]["alpha"] == 0
+    assert json.loads((res / "checkpoints/tiny/chain_sum/committee.untrained.all/base_view.json").read_text())["model"].endswith("students/tiny/chain_sum")
 
 
 @pytest.mark.e2e

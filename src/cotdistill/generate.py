@@ -12,14 +12,24 @@ from pathlib import Path
 from tqdm import tqdm
 
 
+BASE_VIEW = "base_view.json"  # a checkpoint folder that names an untrained base model (FAIR's round 0)
+
+
 def load_checkpoint(path: str | Path, dtype: str = "auto"):
-    """Model and tokenizer from a checkpoint directory: a full model, or a PEFT adapter on its base."""
+    """Model and tokenizer from a checkpoint directory: a full model, a PEFT adapter on its base, or a
+    ``base_view.json`` naming a base model (a hub id or a folder) that was not trained."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(path)
-    adapter = path / "adapter_config.json"
     torch_dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+    if (path / BASE_VIEW).exists():
+        path = json.loads((path / BASE_VIEW).read_text())["model"]
+        if not Path(path).exists():  # a hub id
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+            return model.eval(), AutoTokenizer.from_pretrained(path)
+        path = Path(path)
+    adapter = path / "adapter_config.json"
     if adapter.exists():
         from peft import PeftModel
 
@@ -52,19 +62,20 @@ def job_arguments(doc: str, *options: tuple[str, dict]):
     return args, problems, [core_prompt(p) for p in problems]
 
 
-def lf_template(tokenizer, name: str):
+def lf_template(tokenizer, name: str, system: str | None = None):
     from .lf_compat import ensure_torchaudio_shim
 
     ensure_torchaudio_shim()
     from llamafactory.data import get_template_and_fix_tokenizer
     from llamafactory.hparams import DataArguments
 
-    return get_template_and_fix_tokenizer(tokenizer, DataArguments(template=name))
+    return get_template_and_fix_tokenizer(tokenizer, DataArguments(template=name, default_system=system or None))
 
 
-def encode_prompts(tokenizer, template_name: str, prompts: list[str]) -> list[list[int]]:
-    """Token ids of each single-turn prompt, exactly as LLaMA-Factory's SFT stage encodes the prompt."""
-    template = lf_template(tokenizer, template_name)
+def encode_prompts(tokenizer, template_name: str, prompts: list[str], system: str | None = None) -> list[list[int]]:
+    """Token ids of each single-turn prompt, exactly as LLaMA-Factory's SFT stage encodes the prompt (with the
+    student's ``system`` prompt, as its training config's ``default_system``)."""
+    template = lf_template(tokenizer, template_name, system)
     return [template.encode_oneturn(tokenizer, [{"role": "user", "content": p}, {"role": "assistant", "content": ""}])[0] for p in prompts]
 
 
@@ -107,8 +118,8 @@ def generate_ids(model, tokenizer, prompt_ids: list[list[int]], *, max_new_token
 
 
 def checkpoint_answers(model_dir: str, template: str, prompts: list[str], *, max_new_tokens: int = 256, batch_size: int = 32,
-                       decoding: dict | None = None) -> list[str]:
-    """A trained checkpoint's answers to single-turn prompts, encoded with its training template."""
+                       decoding: dict | None = None, system: str | None = None) -> list[str]:
+    """A trained checkpoint's answers to single-turn prompts, encoded with its training template and system prompt."""
     model, tokenizer = load_checkpoint(model_dir)
-    return generate_ids(model, tokenizer, encode_prompts(tokenizer, template, prompts), max_new_tokens=max_new_tokens, batch_size=batch_size,
-                        decoding=decoding)
+    return generate_ids(model, tokenizer, encode_prompts(tokenizer, template, prompts, system), max_new_tokens=max_new_tokens,
+                        batch_size=batch_size, decoding=decoding)

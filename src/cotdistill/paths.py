@@ -16,13 +16,19 @@ RECIPE = NAME + r"\.[A-Za-z0-9_-]+\.(?:" + FILTER + ")"
 ROUND = r"[1-9][0-9]*"  # a round or iteration ≥ 1
 # Summarization loop models: a teacher, or a trained student ``student@recipe``.
 LOOP_MODEL = NAME + r"(@[A-Za-z0-9_.-]+)?"
-# Round recipe sources (methods/rounds.py): undo-{exp}-{student}-r{r}, undo-{exp}-x{k}, pool-{exp}, fair-...
-ROUND_SOURCE = rf"^(?P<method>undo|fair)-(?P<experiment>{NAME})-(?P<student>{NAME})-r(?P<round>\d+)$"
+# Round recipe sources (methods/rounds.py): undo-{exp}-{student}-r{r}, undo-{exp}-x{k}, fair-...
+# FAIR's training variants beside its main chain (methods/fair.py): unfiltered, nofeedback, only-{teacher}
+FAIR_VARIANT = rf"unfiltered|nofeedback|only-{NAME}"
+ROUND_SOURCE = (rf"^(?P<method>undo|fair)-(?P<experiment>{NAME})-(?P<student>{NAME})-r(?P<round>\d+)"
+                rf"(?:-(?P<variant>{FAIR_VARIANT}))?$")
+# FAIR's round 0: the untrained base student (its mistakes on the training problems start round 1)
+UNTRAINED_RECIPE = "committee.untrained.all"
 ONESHOT_SOURCE = rf"^undo-(?P<experiment>{NAME})-x(?P<factor>\d+)$"
-POOL_SOURCE = rf"^pool-(?P<experiment>{NAME})$"
-ROUNDS_SOURCE = r"(?:undo|fair|pool)-[A-Za-z0-9_-]+"  # what rules/rounds.smk builds
+ROUNDS_SOURCE = r"(?:undo|fair)-[A-Za-z0-9_-]+"  # what rules/rounds.smk builds
 ROUND_RECIPE = NAME + r"\." + ROUNDS_SOURCE + r"\.(?:" + FILTER + ")"
 PLAIN_RECIPE = NAME + r"\.(?!(?:undo|fair|pool)-)[A-Za-z0-9_-]+\.(?:" + FILTER + ")"  # what the generic sft rule builds
+UNDO_RECIPE = NAME + r"\.undo-[A-Za-z0-9_-]+\.(?:" + FILTER + ")"
+FAIR_RECIPE = r"committee\.fair-[A-Za-z0-9_-]+\.all"
 MULTISTYLE_SOURCE = rf"^multistyle-(?P<experiment>{NAME})-(?P<mix>all|best)$"
 SUMMARIZE_SFT_SOURCE = rf"^summarize-(?P<experiment>{NAME})-(?P<kind>final_attempt|summary)$"
 
@@ -64,6 +70,11 @@ TEMPLATES = {
     "fair_reviews_summary": "fair/{experiment}/{student}/{dataset}/r{round}/reviews/{teacher}.summary.json",
     "fair_accepted": "fair/{experiment}/{student}/{dataset}/r{round}/accepted.jsonl",
     "fair_acceptance": "fair/{experiment}/{student}/{dataset}/r{round}/acceptance.json",
+    "fair_feedback": "fair/{experiment}/{student}/{dataset}/r{round}/feedback/{teacher}.jsonl",
+    "fair_rationales": "fair/{experiment}/{student}/{dataset}/r{round}/rationales/{teacher}.jsonl",
+    "fair_teacher_summary": "fair/{experiment}/{student}/{dataset}/r{round}/rationales/{teacher}.summary.json",
+    "fair_pairs": "fair/{experiment}/{student}/{dataset}/r{round}/pairs/{variant}.json",
+    "fair_pairs_stats": "fair/{experiment}/{student}/{dataset}/r{round}/pairs/{variant}.stats.json",
     "round_gate": "rounds/{experiment}/{teacher}/{student}/{dataset}/r{round}.gate.json",
     # summarize
     "loop": "summarize/{experiment}/{model}/{dataset}",

@@ -95,6 +95,8 @@ def lf_config(
         cfg.update(model_name_or_path=model_path, adapter_name_or_path=init_from)
     cfg.update(distributed.lf_keys(distributed.settings(student, name), engine_path or ""))
     cfg.update(t.get("extra", {}))
+    if student.get("system"):  # the student's system prompt, in training and (generate) evaluation alike
+        cfg["default_system"] = student["system"]
     return cfg
 
 

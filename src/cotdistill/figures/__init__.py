@@ -52,10 +52,10 @@ FIGURES = {f.name: f for f in (
            ("factors",)),
     Figure("styles", runs.styles, "Multi-style CoT: the student's accuracy per style recipe (95 % intervals) beside the "
            "teacher's correctness per style on the training problems.", ("multistyle",), _multistyle_logs),
-    Figure("undo_rounds", rounds.undo_rounds, "UNDO: accuracy by round (95 % intervals); dashed, with its band: the "
+    Figure("undo_rounds", rounds.undo_rounds, "UNDO: accuracy by round (95 % intervals); dashed: per round, the "
            "one-shot run trained for the same total epochs.", ("undo",)),
-    Figure("fair", rounds.fair, "FAIR rounds against each teacher alone and all teachers unfiltered (95 % intervals); "
-           "peer review's precision in the title.", ("fair",), _acceptance),
+    Figure("fair", rounds.fair, "FAIR rounds against the untrained student, each teacher only, all teachers without peer "
+           "review and no feedback (95 % intervals); peer review's precision in the title.", ("fair",), _acceptance),
     Figure("summarization", loops.summarization, "Iterated summarization: accuracy per iteration with and without the "
            "oracle stop (95 % Wilson intervals) and tokens spent per problem.", None, _table("summarization")),
     Figure("router", loops.router, "CoT router: the rate at which each style's rationales are routed to student A, per "

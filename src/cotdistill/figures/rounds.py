@@ -10,36 +10,39 @@ from .common import HELD_OUT, finish, plt, save, yerr
 
 
 def undo_rounds(df: pd.DataFrame, inputs: dict, out: str) -> None:
-    """Accuracy by round, a line per chain; the one-shot baseline (same total epochs) as a dashed line."""
+    """Accuracy by round, a line per chain; the one-shot baselines (one per round, trained for the same total
+    epochs as that round) as a dashed line over the rounds they match."""
     df = cells(df)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for i, (key, g) in enumerate(df.groupby(["experiment", "teacher", "student", "dataset"])):
-        rounds = g.dropna(subset=["round"]).sort_values("round")
+        rounds = g[g["style"] != "one-shot"].dropna(subset=["round"]).sort_values("round")
+        shots = g[g["style"] == "one-shot"].dropna(subset=["round"]).sort_values("round")
         color = f"C{i}"
         ax.errorbar(rounds["round"].astype(int), rounds["value"], yerr=yerr(rounds), marker="o", capsize=3, color=color,
                     label="{1} → {2} on {3} ({0})".format(*key))
-        for r in g[g["style"] == "one-shot"].itertuples():
-            ax.axhline(r.value, color=color, linestyle="--", label="one-shot, same total epochs")
-            ax.axhspan(r.low, r.high, color=color, alpha=0.08)
+        if len(shots):
+            ax.errorbar(shots["round"].astype(int), shots["value"], yerr=yerr(shots), marker="s", capsize=3, color=color,
+                        linestyle="--", label="one-shot, same total epochs")
     ax.set_xlabel("round (0 = plain CoT distillation)")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize=7)
     finish(ax, "UNDO: accuracy by round", out)
 
 
+FAIR_LABELS = {"untrained": "untrained\nstudent", "unfiltered": "all teachers,\nno peer review", "nofeedback": "no feedback\n(rationales only)"}
+
+
 def fair_label(row) -> str:
     if row.style == "single":
-        return f"{row.teacher} alone"
-    if row.style == "pool":
-        return "all teachers,\nunfiltered"
-    return f"FAIR round {int(row.round)}"
+        return f"{row.teacher} only"
+    return FAIR_LABELS.get(row.style) or f"FAIR round {int(row.round)}"
 
 
 def fair(df: pd.DataFrame, inputs: dict, out: str) -> None:
-    """Bars per (experiment, student, dataset): each teacher alone, all pooled, FAIR rounds; peer review's
-    precision (accepted vs pool) in the title."""
+    """Bars per (experiment, student, dataset): the untrained student, each teacher only, all teachers without
+    peer review, no feedback, FAIR rounds; peer review's precision (accepted vs pool) in the title."""
     acceptance = {path: read_json(path) for path in inputs.get("acceptance", [])}
-    order = {"single": 0, "pool": 1, "fair": 2}
+    order = {"untrained": 0, "single": 1, "unfiltered": 2, "nofeedback": 3, "fair": 4}
     df = cells(df)
     df = df.assign(_o=df["style"].map(order), _r=df["round"].fillna(0)).sort_values(["experiment", "student", "dataset", "_o", "_r", "teacher"])
     groups = list(df.groupby(["experiment", "student", "dataset"], sort=False))

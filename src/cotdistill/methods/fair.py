@@ -1,31 +1,46 @@
-"""FAIR's committee (arXiv 2410.03663): peer review of regenerated rationales and mistake→feedback examples.
+"""FAIR ("Learning from Committee", arXiv 2410.03663) as its reference code runs it
+(zhuochunli/Learn-from-Committee; docs/fidelity.md lists every difference):
 
-Every rationale is scored 1–5 by each *other* teacher; the score is the last ``[n]`` of the review,
-anything else is an invalid score and ignored; a rationale is kept when the mean of its valid scores
-is above the threshold (3 by default). The gold answer is never used to select — only to report the
-precision of what was accepted against the unfiltered pool.
+- round 0 is the **untrained** base student (``committee.untrained.all``); its wrong answers on the
+  training problems are round 1's mistakes (round r ≥ 2: round r−1's student's);
+- every teacher writes feedback on each mistake (question, wrong answer, ``Hint: The correct answer
+  should be {gold}``) — all kept — and a rationale for the bare question;
+- peer review: every other teacher scores each rationale with the hinted review prompt (``review_hint:
+  false`` drops the hint: our option); kept when the mean of the valid scores is > ``review_threshold``;
+- training: per mistake, (accepted rationale, feedback) pairs, loss α·L_feedback + (1−α)·L_rationale per
+  batch (``training: paired``, our own trainer, ``methods/fair_train``), or LLaMA-Factory's interleaved
+  sampling of the two halves (``training: interleave``, an approximation of that loss).
+
+Recipes: ``committee.untrained.all`` (round 0), ``committee.fair-{exp}-{student}-r{r}.all`` (round r), and
+with ``baselines`` (round 1): ``...-r1-unfiltered`` (every rationale, no review), ``...-r1-nofeedback``
+(accepted rationales, α = 0) and ``...-r1-only-{teacher}`` (one teacher's reviewed rationales and its own
+feedback). The protocol's pure parts are ``methods/fair_protocol``.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from dataclasses import dataclass
 
-from ..prompts import core_prompt
-from ..teacher_prompts import generation_params
-from ..teachers.base import Request
+from .. import paths
+from ..runs import Run
 from .base import Method
-from .rounds import COMMITTEE, RoundSettings, chain_runs, gates, solution_part
+from .fair_protocol import PAIRINGS, REFERENCE_SEED
+from .rounds import COMMITTEE, RoundSettings, chain_runs, gates, parse_source
 
-_SCORE = re.compile(r"\[\s*(\d+(?:\.\d+)?)\s*\]")
+TRAINING = ("paired", "interleave")
 
 
 @dataclass
 class Settings(RoundSettings):
+    max_rounds: int = 1  # the reference runs one round
     review_threshold: float = 3.0
-    alpha: float = 0.5  # share of mistake→feedback examples in the training mix
-    mix: str = "interleave_over"
+    alpha: float = 0.5  # weight of the feedback loss
+    training: str = "paired"
+    mix: str = "interleave_over"  # training: interleave only
+    pairing: str = "sample"
+    pair_seed: int = REFERENCE_SEED
+    review_hint: bool = True
+    baselines: bool = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -33,127 +48,65 @@ class Settings(RoundSettings):
             raise ValueError(f"teachers: fair needs at least 2 teachers (each rationale is reviewed by the others), got {len(self.teachers)}")
         if COMMITTEE in self.teachers:
             raise ValueError(f"teachers: {COMMITTEE!r} is reserved for the committee's recipes; rename that teacher")
-        if not isinstance(self.alpha, (int, float)) or not 0 <= self.alpha < 1:
-            raise ValueError(f"alpha: the feedback share must be in [0, 1), got {self.alpha!r}")
+        if not isinstance(self.alpha, (int, float)) or isinstance(self.alpha, bool) or not 0 <= self.alpha < 1:
+            raise ValueError(f"alpha: the feedback loss weight must be in [0, 1), got {self.alpha!r}")
         if not isinstance(self.review_threshold, (int, float)) or not 1 <= self.review_threshold < 5:
             raise ValueError(f"review_threshold: a mean score in [1, 5) that accepted rationales must exceed, got {self.review_threshold!r}")
-        if self.mix not in ("interleave_over", "interleave_under"):
-            raise ValueError(f"mix: must be one of interleave_over, interleave_under, got {self.mix!r}")
+        for key, allowed in (("training", TRAINING), ("mix", ("interleave_over", "interleave_under")), ("pairing", PAIRINGS)):
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{key}: must be one of {', '.join(allowed)}, got {getattr(self, key)!r}")
+        for key in ("review_hint", "baselines"):
+            if not isinstance(getattr(self, key), bool):
+                raise ValueError(f"{key}: must be true or false")
+
+
+def variants(s: Settings) -> list[str]:
+    """Round 1's baselines beside the FAIR chain."""
+    return (["unfiltered", "nofeedback"] + [f"only-{t}" for t in s.teachers]) if s.baselines else []
+
+
+def variant_recipe(exp: str, student: str, r: int, variant: str | None = None) -> str:
+    return f"{COMMITTEE}.fair-{exp}-{student}-r{r}{'-' + variant if variant else ''}.all"
 
 
 def runs(name: str, s: Settings):
-    """Each teacher alone (plain CoT), then the committee's rounds (round 0: all teachers pooled)."""
-    def singles(run, teacher):
-        if teacher is None:
-            for t in s.teachers:
-                run(f"{t}.cot.all", teacher=t, style="single")
-
-    return chain_runs(name, s, [COMMITTEE], singles)
-
-
-def parse_score(text: str | None) -> float | None:
-    """The last ``[n]`` of a review when 1 ≤ n ≤ 5, else None (an invalid score)."""
-    found = _SCORE.findall(text or "")
-    if not found:
-        return None
-    score = float(found[-1])
-    return score if 1 <= score <= 5 else None
+    """The untrained student (round 0), the FAIR rounds, and round 1's baselines."""
+    out = chain_runs(name, s, [COMMITTEE])
+    evals = tuple(s.eval_datasets or ()) or None
+    for student in s.students:
+        for ds in s.datasets:
+            for v in variants(s):
+                single = v.startswith("only-")
+                out.append(Run(name, s.method, student, ds, variant_recipe(name, student, 1, v), evals or (ds,),
+                               {"teacher": v[len("only-"):] if single else COMMITTEE, "round": 1, "style": "single" if single else v}))
+    return out
 
 
-def review_messages(problem: dict, solution: str) -> list[dict]:
-    text = (
-        f"{core_prompt(problem)}\n\nHere is a proposed solution:\n---\n{solution.strip()}\n---\n"
-        "Check it step by step. Rate how correct and sound it is from 1 (wrong) to 5 (fully correct), "
-        "and end your review with the score in square brackets, e.g. [4]."
-    )
-    return [{"role": "user", "content": text}]
+def round_inputs(settings: dict, layout: paths.Layout, recipe: str, dataset: str) -> dict:
+    """What a FAIR round recipe's training reads: ``pairs`` (rounds 1..r with ``sft: add``, else round r;
+    a baseline reads its own variant's pairs) and, with ``init: previous``, the previous round's checkpoint."""
+    src = parse_source(recipe.split(".", 1)[1].rsplit(".", 1)[0])
+    s = settings[src["experiment"]]
+    variant = src.get("variant") or "fair"
+    first = 1 if s.sft == "add" and variant == "fair" else src["round"]
+    pairs = [layout.path("fair_pairs", experiment=src["experiment"], student=src["student"], dataset=dataset, round=r, variant=variant)
+             for r in range(first, src["round"] + 1)]
+    previous = []
+    if s.init == "previous" and src["round"] > 1:
+        previous = [layout.path("checkpoint", student=src["student"], dataset=dataset,
+                                recipe=variant_recipe(src["experiment"], src["student"], src["round"] - 1))]
+    return {"pairs": pairs, "previous": previous, "alpha": 0.0 if variant == "nofeedback" else s.alpha}
 
 
-def review_requests(rationales: list[dict], problems: list[dict], reviewer: str, reviewer_cfg: dict) -> list[Request]:
-    """The reviewer's requests for every rationale written by another teacher."""
-    by_id = {p["id"]: p for p in problems}
-    params = generation_params(reviewer_cfg)
-    reqs = []
-    for r in rationales:
-        if r["teacher"] == reviewer or r["id"] not in by_id:
-            continue
-        p = by_id[r["id"]]
-        solution = solution_part(r["response"] or "")
-        task = {"kind": "review", "problem": p, "author": r["teacher"], "pred": r["pred"]}
-        reqs.append(Request(messages=review_messages(p, solution), params=params, task=task))
-    return reqs
+def round_path(layout: paths.Layout, template: str, wc, teacher: str) -> str:
+    """A per-teacher file of a FAIR round (``fair_feedback``, ``fair_rationales``, ``fair_reviews``) for the
+    round wildcards ``wc`` of a rule."""
+    return layout.path(template, experiment=wc.experiment, student=wc.student, dataset=wc.dataset, round=wc.round, teacher=teacher)
 
 
-def review_rows(reviewer: str, requests: list[Request], completions: list) -> list[dict]:
-    return [
-        {"id": q.task["problem"]["id"], "author": q.task["author"], "reviewer": reviewer, "response": c.text,
-         "finish_reason": c.finish_reason, "score": parse_score(c.text) if c.finish_reason == "stop" else None}
-        for q, c in zip(requests, completions)
-    ]
-
-
-def select(rationales: list[dict], reviews: list[dict], threshold: float = 3.0) -> tuple[list[dict], dict]:
-    """Rationales whose mean valid peer score is > ``threshold``, and per-teacher acceptance counts.
-
-    The counts also give the precision (share with a correct answer) of the pool and of the accepted
-    rationales; the ``correct`` flags are read only for that report.
-    """
-    scores = defaultdict(list)
-    invalid = defaultdict(int)
-    for rv in reviews:
-        if rv["score"] is None:
-            invalid[(rv["id"], rv["author"])] += 1
-        else:
-            scores[(rv["id"], rv["author"])].append(rv["score"])
-    accepted, per_teacher = [], defaultdict(lambda: {"rationales": 0, "accepted": 0, "invalid_scores": 0, "correct": 0, "accepted_correct": 0})
-    for r in rationales:
-        key = (r["id"], r["teacher"])
-        valid = scores.get(key, [])
-        mean = sum(valid) / len(valid) if valid else None
-        keep = mean is not None and mean > threshold
-        c = per_teacher[r["teacher"]]
-        c["rationales"] += 1
-        c["invalid_scores"] += invalid.get(key, 0)
-        c["correct"] += bool(r["correct"])
-        if keep:
-            accepted.append({**r, "review_mean": mean, "review_scores": valid})
-            c["accepted"] += 1
-            c["accepted_correct"] += bool(r["correct"])
-    total = {k: sum(c[k] for c in per_teacher.values()) for k in ("rationales", "accepted", "invalid_scores", "correct", "accepted_correct")}
-    report = {
-        "threshold": threshold,
-        "teachers": dict(per_teacher),
-        **total,
-        "pool_precision": total["correct"] / total["rationales"] if total["rationales"] else None,
-        "accepted_precision": total["accepted_correct"] / total["accepted"] if total["accepted"] else None,
-    }
-    return accepted, report
-
-
-def mistake_prompt(problem: dict, attempt: str) -> str:
-    """The instruction of a mistake→feedback example: the problem and the student's own wrong attempt."""
-    return f"{core_prompt(problem)}\n\nA student's attempt:\n---\n{attempt.strip()}\n---\nFind the mistake in the attempt, explain it, and solve the problem correctly."
-
-
-def feedback_examples(problems: list[dict], accepted: list[dict]) -> list[dict]:
-    """Alpaca rows: (problem + wrong attempt) → the teacher's whole feedback (explanation and solution)."""
-    by_id = {p["id"]: p for p in problems}
-    return [
-        {"instruction": mistake_prompt(by_id[r["id"]], r["attempt"]), "input": "", "output": r["response"].strip()}
-        for r in accepted
-        if r["id"] in by_id and r.get("attempt") is not None
-    ]
-
-
-def review(reviewer: str, reviewer_cfg: dict, rationales: list[dict], problems: list[dict], cache_dir: str | None) -> tuple[list[dict], dict]:
-    """One teacher's reviews of every other teacher's rationales, through the normal teacher engine."""
-    from ..teachers import run_requests
-
-    requests = review_requests(rationales, problems, reviewer, reviewer_cfg)
-    completions, summary = run_requests(reviewer, reviewer_cfg, requests, cache_dir=cache_dir, desc=f"{reviewer}/review")
-    rows = review_rows(reviewer, requests, completions)
-    summary["invalid_scores"] = sum(r["score"] is None for r in rows)
-    return rows, summary
+def mistakes_recipe(exp: str, student: str, r: int) -> str:
+    """Whose mistakes round ``r`` learns from: the untrained student (r = 1) or round r−1's."""
+    return paths.UNTRAINED_RECIPE if r == 1 else variant_recipe(exp, student, r - 1)
 
 
 METHOD = Method("fair", Settings, runs, figures=("fair",), gates=gates,

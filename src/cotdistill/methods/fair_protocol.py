@@ -262,7 +262,7 @@ def select(rationales: list[dict], reviews: list[dict], threshold: float = 3.0) 
     }
 
 
-VARIANTS = ("fair", "unfiltered", "nofeedback")  # + "t-<teacher>": one teacher's reviewed rationales and feedback
+VARIANTS = ("fair", "unfiltered", "nofeedback")  # + "only-<teacher>": one teacher's reviewed rationales and feedback
 
 
 def variant_pairs(variant: str, mistakes: list[dict], feedback: list[dict], rationales: list[dict], kept: list[dict], *,
@@ -271,12 +271,56 @@ def variant_pairs(variant: str, mistakes: list[dict], feedback: list[dict], rati
 
     ``fair``: accepted rationales × every teacher's feedback; ``unfiltered``: every rationale × every
     feedback (no peer review); ``nofeedback``: accepted rationales (paired with feedback as ``fair``; the
-    trainer gives feedback weight 0); ``t-<teacher>``: that teacher's accepted rationales × its own feedback.
+    trainer gives feedback weight 0); ``only-<teacher>``: that teacher's accepted rationales × its own feedback.
     """
     if variant in ("fair", "nofeedback"):
         return form_pairs(mistakes, feedback, kept, pairing=pairing, seed=seed)
     if variant == "unfiltered":
         return form_pairs(mistakes, feedback, rationales, pairing=pairing, seed=seed)
-    if variant.startswith("t-"):
-        return form_pairs(mistakes, feedback, kept, pairing=pairing, seed=seed, teacher=variant[2:])
-    raise ValueError(f"FAIR training variant: {variant!r} is not one of {', '.join(VARIANTS)} or t-<teacher>")
+    if variant.startswith("only-"):
+        return form_pairs(mistakes, feedback, kept, pairing=pairing, seed=seed, teacher=variant[len("only-"):])
+    raise ValueError(f"FAIR training variant: {variant!r} is not one of {', '.join(VARIANTS)} or only-<teacher>")
+
+
+# --- one rule's work each (scripts/fair_*.py) ---------------------------------------------------------
+
+def teacher_pass(teacher: str, cfg: dict, problems: list[dict], eval_rows: list[dict], name: str,
+                 cache_dir: str | None) -> tuple[list[dict], list[dict], dict]:
+    """One committee member on one round's mistakes, through the teacher engine: its feedback rows (with
+    the student's ``attempt``) and its rationale rows (graded against the gold, for the precision report)."""
+    from ..rationales import rationale_rows
+    from ..teachers import run_requests
+
+    mistakes = mistakes_of(eval_rows)
+    fb_req = feedback_requests(problems, mistakes, cfg, f"{name}-feedback")
+    rat_req = rationale_requests(problems, mistakes, cfg, f"{name}-rationale")
+    fb_comp, fb_sum = run_requests(teacher, cfg, fb_req, cache_dir=cache_dir, desc=f"{teacher}/{name}/feedback")
+    rat_comp, rat_sum = run_requests(teacher, cfg, rat_req, cache_dir=cache_dir, desc=f"{teacher}/{name}/rationale")
+    feedback = [{"id": q.task["problem"]["id"], "teacher": teacher, "attempt": q.task["attempt"], "attempt_pred": q.task["attempt_pred"],
+                 "messages": q.messages, "response": c.text, "finish_reason": c.finish_reason, "cache_key": c.cache_key}
+                for q, c in zip(fb_req, fb_comp)]
+    rationales = rationale_rows(teacher, f"{name}-rationale", rat_req, rat_comp)
+    summary = {"mistakes": len(mistakes), "feedback": fb_sum, "rationale": rat_sum,
+               "rationale_accuracy": sum(r["correct"] for r in rationales) / len(rationales) if rationales else None}
+    return feedback, rationales, summary
+
+
+def review_pass(reviewer: str, cfg: dict, problems: list[dict], rationales: list[dict], *, hint: bool,
+                cache_dir: str | None) -> tuple[list[dict], dict]:
+    """One committee member's scores of every other member's rationales."""
+    from ..teachers import run_requests
+
+    requests = review_requests(problems, rationales, reviewer, cfg, hint=hint)
+    completions, summary = run_requests(reviewer, cfg, requests, cache_dir=cache_dir, desc=f"{reviewer}/review")
+    rows = review_rows(reviewer, requests, completions)
+    summary.update(hint=hint, invalid_scores=sum(r["score"] is None for r in rows))
+    return rows, summary
+
+
+def pair_alpaca(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """``training: interleave``: the pairs' rationale halves and feedback halves as two alpaca sets (one
+    row each per pair), for LLaMA-Factory to interleave with probabilities 1−α, α."""
+    def alpaca(messages):
+        return {"instruction": messages[0]["content"], "input": "", "output": messages[1]["content"]}
+
+    return [alpaca(r["rationale"]["messages"]) for r in rows], [alpaca(r["feedback"]["messages"]) for r in rows]

@@ -7,11 +7,10 @@ attempt), builds a new SFT set and trains again. Every round is its own recipe, 
     UNDO   {teacher}.cot.{filter}                          round 0
            {teacher}.undo-{exp}-{student}-r{r}.{filter}     round r ≥ 1
            {teacher}.undo-{exp}-x{k}.{filter}               one-shot baseline, k = max_rounds + 1 times the epochs
-    FAIR   {teacher}.cot.all                               each single teacher, plain
-           committee.pool-{exp}.all                        all teachers pooled, unfiltered = round 0
-           committee.fair-{exp}-{student}-r{r}.all          round r ≥ 1 (peer review is the only filter)
+    FAIR   committee.untrained.all                         round 0: the untrained student (its mistakes)
+           committee.fair-{exp}-{student}-r{r}[-variant].all round r ≥ 1 (methods/fair.py, rules/fair.smk)
 
-The regenerated rationales are ``rationales/{teacher}/{dataset}/{undo|fair}-{exp}-{student}-r{r}.jsonl``.
+UNDO's regenerated rationales are ``rationales/{teacher}/{dataset}/undo-{exp}-{student}-r{r}.jsonl``.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ COMMITTEE = "committee"
 SOLUTION_MARKER = "A careful solution:"
 ROUND_SOURCE = re.compile(paths.ROUND_SOURCE)
 ONESHOT_SOURCE = re.compile(paths.ONESHOT_SOURCE)
-POOL_SOURCE = re.compile(paths.POOL_SOURCE)
 
 
 @dataclass
@@ -41,6 +39,7 @@ class RoundSettings(Experiment):
     sft: str = "replace"
     init: str = "base"
     early_stop: bool | str | None = False
+    patience: int = 1  # early stop after this many rounds without a new best dev accuracy
 
     def __post_init__(self):
         super().__post_init__()
@@ -55,6 +54,8 @@ class RoundSettings(Experiment):
             raise ValueError("early_stop: test would select rounds on the test split; use dev (early_stop: true)")
         if self.early_stop not in (False, None, "dev"):
             raise ValueError(f"early_stop: false, or true / dev (compare rounds on the dev split), got {self.early_stop!r}")
+        if not isinstance(self.patience, int) or isinstance(self.patience, bool) or self.patience < 1:
+            raise ValueError(f"patience: an integer ≥ 1 (rounds without a new best before stopping), got {self.patience!r}")
 
 
 # --- recipes -------------------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ class RoundSettings(Experiment):
 def round_recipe(exp: str, method: str, keep: str, teacher: str, student: str, r: int) -> str:
     """The recipe of round ``r`` of one chain (``teacher`` is ignored for FAIR: the committee's)."""
     if method == "fair":
-        return f"{COMMITTEE}.pool-{exp}.all" if r == 0 else f"{COMMITTEE}.fair-{exp}-{student}-r{r}.all"
+        return paths.UNTRAINED_RECIPE if r == 0 else f"{COMMITTEE}.fair-{exp}-{student}-r{r}.all"
     return f"{teacher}.cot.{keep}" if r == 0 else f"{teacher}.undo-{exp}-{student}-r{r}.{keep}"
 
 
@@ -80,7 +81,7 @@ def chain_runs(exp: str, s: RoundSettings, chains: list[str], extra=None) -> lis
                 extra(run, None)
             for teacher in chains:
                 for r in range(s.max_rounds + 1):
-                    style = "pool" if s.method == "fair" and r == 0 else s.method
+                    style = "untrained" if s.method == "fair" and r == 0 else s.method
                     run(round_recipe(exp, s.method, s.filter, teacher, student, r), teacher=teacher, round=r, style=style)
                 if extra:
                     extra(run, teacher)
@@ -96,9 +97,20 @@ def gates(run: dict, s: RoundSettings) -> list[dict]:
              "dataset": run["train_set"], "round": r} for r in range(1, rnd)]
 
 
+def gate_verdict(accuracies: list[float], patience: int = 1) -> dict:
+    """Whether the round after the last of ``accuracies`` (rounds 0..r, held-out) runs: only if one of the
+    last ``patience`` rounds beat every round before them (rounds 0..r−patience); with fewer rounds than
+    that, it runs."""
+    r = len(accuracies) - 1
+    before, recent = accuracies[: max(r + 1 - patience, 0)], accuracies[max(r + 1 - patience, 0):]
+    keep = not before or max(recent) > max(before)
+    return {"round": r, "accuracy": accuracies[-1], "best_before": max(before) if before else None,
+            "patience": patience, "continue": keep}
+
+
 def parse_source(source: str) -> dict | None:
-    """What a rounds recipe's source names: {kind: round|oneshot|pool, experiment, ...}; None otherwise."""
-    for kind, pattern in (("round", ROUND_SOURCE), ("oneshot", ONESHOT_SOURCE), ("pool", POOL_SOURCE)):
+    """What a rounds recipe's source names: {kind: round|oneshot, experiment, ...}; None otherwise."""
+    for kind, pattern in (("round", ROUND_SOURCE), ("oneshot", ONESHOT_SOURCE)):
         m = pattern.match(source)
         if m:
             d = m.groupdict()
@@ -138,6 +150,8 @@ def previous_checkpoint(config: dict, settings: dict, layout: paths.Layout, stud
     src = source_of(recipe)
     if src["kind"] != "round" or settings[src["experiment"]].init != "previous":
         return []
+    if src["method"] == "fair" and src["round"] == 1:  # round 0 is the untrained student itself
+        return []
     return [layout.path("checkpoint", student=student, dataset=dataset, recipe=previous_recipe(config, recipe))]
 
 
@@ -147,7 +161,7 @@ def mixing(settings: dict, recipe: str) -> dict:
     if src.get("method") != "fair":
         return {}
     s = settings[src["experiment"]]
-    return {"alpha": s.alpha, "mix": s.mix}
+    return {"alpha": 0.0 if src.get("variant") == "nofeedback" else s.alpha, "mix": s.mix}
 
 
 # --- requests ------------------------------------------------------------------------------------------
@@ -219,33 +233,24 @@ def regenerate(teacher: str, teacher_cfg: dict, problems: list[dict], previous_e
     return rows, summary
 
 
-def round_sft(problems: list[dict], base: list[dict], later: list[list[dict]], *, mode: str, keep: str,
-              feedback=None) -> tuple[list[dict], list[dict], dict]:
-    """A round's SFT examples: round 0's rationales updated by rounds 1..r (``mode``), filtered by
-    ``keep``; with ``feedback`` (FAIR's ``feedback_examples``), also the mistake→feedback examples of the
-    accepted rows."""
+def round_sft(problems: list[dict], base: list[dict], later: list[list[dict]], *, mode: str, keep: str) -> tuple[list[dict], dict]:
+    """An UNDO round's SFT examples: round 0's rationales updated by rounds 1..r (``mode``), filtered by ``keep``."""
     from ..sft import build_sft
 
     rows, stats = build_sft(problems, merge([base] + [as_rationales(x) for x in later], mode), keep)
-    fb = feedback(problems, merge([[]] + later, mode)) if feedback else []
-    stats.update(rounds=len(later), new_rationales=sum(map(len, later)), feedback=len(fb))
-    return rows, fb, stats
+    stats.update(rounds=len(later), new_rationales=sum(map(len, later)), feedback=0)
+    return rows, stats
 
 
 def sft_inputs(config: dict, recipe: str, layout: paths.Layout, dataset: str) -> dict:
-    """The files a rounds recipe's SFT set is built from: ``base`` (round 0 rationales) and ``rounds``."""
+    """The files an UNDO recipe's SFT set is built from: ``base`` (round 0 rationales) and ``rounds``."""
     teacher, source, _ = split_recipe(recipe)
     s = parse_source(source)
-    spec = config["experiments"][s["experiment"]]
-    fair = s["kind"] == "pool" or (s["kind"] == "round" and s["method"] == "fair")
-    base = [layout.path("rationales", teacher=t, dataset=dataset, prompting="cot") for t in (spec["teachers"] if fair else [teacher])]
+    base = [layout.path("rationales", teacher=teacher, dataset=dataset, prompting="cot")]
     later = []
     if s["kind"] == "round":
         for r in range(1, s["round"] + 1):
-            if s["method"] == "fair":
-                later.append(layout.path("fair_accepted", experiment=s["experiment"], student=s["student"], dataset=dataset, round=r))
-            else:
-                later.append(layout.path("rationales", teacher=teacher, dataset=dataset, prompting=prompting("undo", s["experiment"], s["student"], r)))
+            later.append(layout.path("rationales", teacher=teacher, dataset=dataset, prompting=prompting("undo", s["experiment"], s["student"], r)))
     return {"base": base, "rounds": later}
 
 

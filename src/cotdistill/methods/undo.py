@@ -10,23 +10,46 @@ from .base import Method
 from .rounds import RoundSettings, chain_runs, gates
 
 
+DIAGNOSE = ("train", "dev")
+
+
 @dataclass
 class Settings(RoundSettings):
     baseline: bool = True
+    diagnose_on: str = "train"  # where the student's errors are found: the training problems (the reimplementation) or dev
 
     def __post_init__(self):
         super().__post_init__()
         if not isinstance(self.baseline, bool):
             raise ValueError("baseline: must be true or false")
+        if self.diagnose_on not in DIAGNOSE:
+            raise ValueError(f"diagnose_on: must be train or dev (never the test split), got {self.diagnose_on!r}")
+        if self.diagnose_on == "dev" and self.early_stop == "dev":
+            raise ValueError("diagnose_on: dev with early_stop: dev would select rounds on the split the regenerations train on")
 
 
 def runs(name: str, s: Settings):
+    """Round 0 (plain CoT), rounds 1..max_rounds, and per round r a one-shot run trained for the same total
+    epochs, (r + 1) times a round's (``baseline``), labelled with the round it matches."""
     def one_shot(run, teacher):
         if teacher is not None and s.baseline:
-            run(f"{teacher}.undo-{name}-x{s.max_rounds + 1}.{s.filter}", teacher=teacher, style="one-shot")
+            for r in range(1, s.max_rounds + 1):
+                run(f"{teacher}.undo-{name}-x{r + 1}.{s.filter}", teacher=teacher, round=r, style="one-shot")
 
     return chain_runs(name, s, list(s.teachers), one_shot)
 
 
-METHOD = Method("undo", Settings, runs, figures=("undo_rounds",), gates=gates,
-                foreign={k: "only used by method fair" for k in ("review_threshold", "alpha", "mix")})
+def check(where: str, s: Settings, config: dict) -> None:
+    """``diagnose_on: dev`` needs a dev split on every dataset."""
+    from ..errors import ConfigError
+
+    if s.diagnose_on == "dev":
+        for ds in s.datasets:
+            d = config["datasets"][ds]
+            if not (d.get("n_dev") or d.get("dev_size") or (d.get("splits") or {}).get("dev") or (d.get("files") or {}).get("dev")):
+                raise ConfigError(f"{where}.diagnose_on: dev, but datasets.{ds} has no dev split (set n_dev or dev_size)")
+
+
+METHOD = Method("undo", Settings, runs, figures=("undo_rounds",), gates=gates, check=check,
+                foreign={k: "only used by method fair" for k in ("review_threshold", "alpha", "mix", "training", "pairing",
+                                                                 "pair_seed", "review_hint", "baselines")})

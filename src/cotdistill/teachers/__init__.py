@@ -11,6 +11,7 @@ Backends (``teachers.<name>.kind``): ``offline`` (built in, rule-based), ``opena
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from .base import Completion, Request
@@ -64,7 +65,11 @@ def check_credentials(name: str, cfg: dict) -> None:
 def run_requests(
     name: str, cfg: dict, requests: list[Request], *, cache_dir: str | None = None, desc: str = ""
 ) -> tuple[list[Completion], dict]:
-    """Answer every request, in order. Returns the completions and the per-stage summary dict."""
+    """Answer every request, in order. Returns the completions and the per-stage summary dict. A teacher's
+    ``system`` prompt goes first in every request that has none of its own."""
+    if cfg.get("system"):
+        requests = [r if any(m["role"] == "system" for m in r.messages) else
+                    dataclasses.replace(r, messages=[{"role": "system", "content": cfg["system"]}, *r.messages]) for r in requests]
     backend = make_backend(name, cfg)
     if getattr(backend, "cacheable", True):
         from .engine import run_stage

@@ -42,6 +42,7 @@ class TeacherConfig:
     retry_max_s: float = field(default=60.0, metadata={"help": "longest back-off delay (Retry-After may ask for more, up to 600 s)"})
     price: dict | None = field(default=None, metadata={"help": "{prompt_per_mtok, completion_per_mtok, batch_prompt_per_mtok, batch_completion_per_mtok} in USD"})
     extra_body: dict | None = field(default=None, metadata={"help": "extra request fields passed through (reasoning_effort, ...)"})
+    system: str | None = field(default=None, metadata={"help": "a system prompt sent first with every request of this teacher"})
     batch_size: int = field(default=8, metadata={"help": "hf: prompts per generate() call"})
     batch: bool = field(default=False, metadata={"help": "openai/gemini: send uncached requests through the provider's batch API"})
     batch_wait: bool | float = field(default=True, metadata={"help": "true: poll until done; false: submit and stop; N: poll up to N seconds"})
