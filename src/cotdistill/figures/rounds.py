@@ -54,7 +54,9 @@ def fair(df: pd.DataFrame, inputs: dict, out: str) -> None:
         reports = [a for path, a in acceptance.items() if f"/fair/{key[0]}/{key[1]}/{key[2]}/" in path]
         acc = sum(a["accepted_correct"] for a in reports), sum(a["accepted"] for a in reports)
         pool = sum(a["correct"] for a in reports), sum(a["rationales"] for a in reports)
-        note = f"\npeer review kept {acc[1]}/{pool[1]}: precision {acc[0] / max(acc[1], 1):.2f} vs pool {pool[0] / max(pool[1], 1):.2f}" if pool[1] else ""
+        hints = sorted({kind for a in reports for kind in a.get("reviewer_precision", {})})  # hinted: the reviewers saw the gold
+        note = (f"\npeer review ({'/'.join(hints) or 'hinted'} reviewers) kept {acc[1]}/{pool[1]}: precision "
+                f"{acc[0] / max(acc[1], 1):.2f} vs pool {pool[0] / max(pool[1], 1):.2f}") if pool[1] else ""
         ax.set_title(f"{key[0]}: {key[1]} on {key[2]}{note}", fontsize=9)
         ax.set_ylabel(HELD_OUT)
         ax.set_ylim(0, 1)
