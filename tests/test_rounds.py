@@ -299,3 +299,20 @@ def test_early_stop_gate_decides_whether_round_two_counts(done):
         undo_rounds = {r["round"] for r in csv.DictReader(fh) if r["experiment"] == "iter"}
     assert undo_rounds == ({"0", "1", "2"} if gate["continue"] else {"0", "1"})
     assert ckpt.stat().st_mtime_ns == before
+
+
+def test_fair_interleave_option_trains_the_pairs_halves_with_llamafactory(tmp_path):
+    """training: interleave (the approximation): the pairs' rationale and feedback halves become LLaMA-Factory's
+    `train` and `feedback` sets, mixed with interleave_probs 1-alpha,alpha; the paired trainer is not used."""
+    wd = workflow_copy(tmp_path / "wd", "tests/configs/rounds_tiny.yaml")
+    cfg = yaml.safe_load((wd / "config.yaml").read_text())
+    cfg["experiments"] = {"committee": {**cfg["experiments"]["committee"], "training": "interleave", "baselines": False}}
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    jobs = dry_run_jobs(wd, "results/checkpoints/tiny/chain_sum/committee.fair-committee-tiny-r1.all")
+    assert jobs["fair_sft"] == 1 and jobs["rounds_lf_config"] == 1 and jobs["train"] == 1 and "fair_train" not in jobs
+    rows = [{"id": "p#0", "feedback": {"messages": [{"role": "user", "content": "fb prompt"}, {"role": "assistant", "content": "fb"}]},
+             "rationale": {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "r"}]}}]
+    assert fair_protocol.pair_alpaca(rows) == ([{"instruction": "q", "input": "", "output": "r"}],
+                                               [{"instruction": "fb prompt", "input": "", "output": "fb"}])
+    assert rounds.config_overrides({"kind": "round", "method": "fair"}, {"alpha": 0.5, "mix": "interleave_over"}, 1, 1) == {
+        "dataset": "train,feedback", "mix_strategy": "interleave_over", "interleave_probs": "0.5,0.5"}
