@@ -29,6 +29,9 @@ def test_settings_labels_and_errors():
         decoding.settings({"strategy": "beam", "n": 5})
     with pytest.raises(ValueError, match="students.s.generation.decoding: strategy beam runs with backend: transformers"):
         decoding.check_student({"generation": {"backend": "vllm", "decoding": {"strategy": "beam"}}}, "s")
+    with pytest.raises(ValueError, match="students.s.system: the vllm backend does not pass a system prompt"):
+        decoding.check_student({"system": "Be precise.", "generation": {"backend": "vllm"}}, "s")
+    decoding.check_student({"system": "Be precise.", "generation": {}}, "s")
 
 
 def test_best_of_picks_the_most_likely_sample_ignoring_padding():

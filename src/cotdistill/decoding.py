@@ -84,3 +84,5 @@ def check_student(student: dict, name: str) -> None:
         raise ConfigError(str(exc)) from None
     if d["strategy"] != "greedy" and gen.get("backend") == "vllm":
         raise ConfigError(f"{where}: strategy {d['strategy']} runs with backend: transformers (the vllm backend decodes greedily)")
+    if student.get("system") and gen.get("backend") == "vllm":
+        raise ConfigError(f"students.{name}.system: the vllm backend does not pass a system prompt; use backend: transformers")
