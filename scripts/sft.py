@@ -1,7 +1,7 @@
 """Rule `sft`: filter rationales and write the LLaMA-Factory dataset folder."""
 import json
 
-from cotdistill.io import read_jsonl, write_json
+from cotdistill.io import read_json, read_jsonl, write_json
 from cotdistill.logs import to_log
 from cotdistill.methods import summarize
 from cotdistill.methods.multistyle import sft_rationales
@@ -9,8 +9,10 @@ from cotdistill.sft import build_sft, write_sft_dir
 
 log = to_log(snakemake.log[0])
 teacher, source, keep = snakemake.params.recipe
-if source.startswith("multistyle-"):
-    rationales = sft_rationales(read_jsonl(snakemake.input.rationales[0]), source.rsplit("-", 1)[1])
+if source.startswith("multistyle-"):  # best: the style ranking of the selection record (rule multistyle_select)
+    mix = source.rsplit("-", 1)[1]
+    ranking = read_json(snakemake.input.rationales[1])["ranking"] if mix == "best" else None
+    rationales = sft_rationales(read_jsonl(snakemake.input.rationales[0]), mix, ranking)
 elif source.startswith("summarize-"):  # the last iteration file or the final summaries of a summarize loop
     rationales = summarize.sft_rationales(read_jsonl(snakemake.input.rationales[0]))
 else:

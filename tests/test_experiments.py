@@ -32,6 +32,7 @@ def test_grid_expands_to_one_run_per_cell():
 def test_multistyle_recipes_and_their_rationales():
     cfg = config(ms={"method": "multistyle", "datasets": ["d"], "teachers": ["t1"], "students": ["s"],
                      "styles": ["code", "plain"], "single_styles": ["code"]})
+    cfg["datasets"] = {"d": {"source": "generator", "n_dev": 20}}  # best-of-styles ranks the styles on dev
     assert [r.recipe for r in expand_runs(cfg)] == [
         "t1.multistyle-ms-all.correct", "t1.multistyle-ms-best.correct", "t1.strong.correct", "t1.style-code.correct"]
     assert rationale_promptings(cfg, "multistyle-ms-all") == ["style-code", "style-plain"]

@@ -38,6 +38,9 @@ TEMPLATES = {
     "data_summary": "data/{dataset}/{split}.summary.json",
     "rationales": "rationales/{teacher}/{dataset}/{prompting}.jsonl",
     "rationales_summary": "rationales/{teacher}/{dataset}/{prompting}.summary.json",
+    # a teacher on another split's problems (multistyle: the dev split its best-of-styles ranking uses)
+    "split_rationales": "rationales/{teacher}/{dataset}/{prompting}.{split}.jsonl",
+    "split_rationales_summary": "rationales/{teacher}/{dataset}/{prompting}.{split}.summary.json",
     "sft_dir": "sft/{recipe}/{dataset}",
     "sft": "sft/{recipe}/{dataset}/train.json",
     "sft_info": "sft/{recipe}/{dataset}/dataset_info.json",
@@ -64,6 +67,7 @@ TEMPLATES = {
     # multistyle
     "multistyle_log": "multistyle/{experiment}/{teacher}/{dataset}.enriched.jsonl",
     "multistyle_correct": "multistyle/{experiment}/{teacher}/{dataset}.correct.jsonl",
+    "multistyle_selection": "multistyle/{experiment}/{teacher}/{dataset}.selection.json",
     # undo / fair rounds
     "fair_round": "fair/{experiment}/{student}/{dataset}/r{round}",
     "fair_reviews": "fair/{experiment}/{student}/{dataset}/r{round}/reviews/{teacher}.jsonl",

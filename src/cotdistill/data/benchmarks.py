@@ -165,6 +165,14 @@ def _has_split(cfg: dict, fmt: str, split: str) -> bool:
     return False
 
 
+def has_dev_split(name: str, cfg: dict) -> bool:
+    """Whether a dataset block declares a dev split: ``n_dev`` for a generator (its default, ``n_train``
+    problems, is never assumed), else the source's own dev split or ``dev_size`` carved from train."""
+    if cfg.get("source") == "generator":
+        return bool(cfg.get("n_dev"))
+    return bool(cfg.get("dev_size")) or _has_split(cfg, cfg.get("format", name), "dev")
+
+
 def _load_source_split(name: str, cfg: dict, split: str, label: str) -> list[dict]:
     fmt = cfg.get("format", name)
     spec = HUB.get(fmt, {}) if cfg.get("source") == "hf" else {}

@@ -2,7 +2,9 @@
 and the SFT mixes built from them (all correct styles, best-of-styles).
 
 Recipes: ``{teacher}.multistyle-{exp}-all|best.{filter}`` (built from the enriched log), the strong wrapper
-(``strong``) and each of ``single_styles`` (``style-<s>``).
+(``strong``) and each of ``single_styles`` (``style-<s>``). Best-of-styles ranks the styles by the teacher's
+accuracy on the dataset's dev problems (``select_on: dev``, the default) or on the training problems
+themselves (``select_on: train``); the ranking is the selection record beside the enriched log.
 """
 
 from __future__ import annotations
@@ -11,20 +13,36 @@ import re
 from dataclasses import dataclass, field
 
 from .. import paths
+from ..errors import ConfigError
 from ..runs import grid
+from ..settings import check_choice
 from .base import Experiment, Method, check_styles
 
 SOURCE = re.compile(paths.MULTISTYLE_SOURCE)
+SELECT_ON = ("dev", "train")  # never test: the students are scored there
 
 
 @dataclass
 class Settings(Experiment):
     styles: list[str] = field(default_factory=list)
     single_styles: list[str] = field(default_factory=list)
+    select_on: str = "dev"  # where best-of-styles ranks the styles: the dev problems, or the training problems (train)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.select_on == "test":  # the ranking would be chosen on the split the students are scored on
+            raise ValueError("select_on: test would choose the best style on the test split; use dev (or train)")
+        check_choice(self.select_on, SELECT_ON, "select_on")
 
 
 def check(where: str, s: Settings, config: dict) -> None:
+    from ..data.benchmarks import has_dev_split
+
     check_styles(where, styles=s.styles, single_styles=s.single_styles)
+    for ds in s.datasets if s.select_on == "dev" else ():
+        if not has_dev_split(ds, config["datasets"][ds]):
+            raise ConfigError(f"{where}.select_on: dev, but datasets.{ds} has no dev split (set datasets.{ds}.n_dev "
+                              f"for a generator, dev_size or a dev file otherwise; or select_on: train)")
 
 
 def runs(name: str, s: Settings):
@@ -38,14 +56,32 @@ def style_promptings(styles: list[str]) -> list[str]:
     return [f"style-{s}" for s in styles]
 
 
+def selection_inputs(layout, s: Settings, teacher: str, dataset: str) -> dict[str, list[str]]:
+    """What the style ranking is computed from beside the enriched log: with ``select_on: dev`` the dev
+    problems and each style's rationales on them (``select_on: train`` ranks on the enriched log itself)."""
+    if s.select_on == "train":
+        return {"problems": [], "rationales": []}
+    return {"problems": [layout.path("data", dataset=dataset, split=s.select_on)],
+            "rationales": [layout.path("split_rationales", teacher=teacher, dataset=dataset, prompting=p, split=s.select_on)
+                           for p in style_promptings(s.styles)]}
+
+
 def sft_inputs(config: dict, layout, teacher: str, dataset: str, source: str) -> list[str] | None:
+    """The enriched log; for the best-of-styles mix also the selection record (the style ranking)."""
     m = SOURCE.match(source)
-    return [layout.path("multistyle_log", experiment=m["experiment"], teacher=teacher, dataset=dataset)] if m else None
+    if not m:
+        return None
+    where = {"experiment": m["experiment"], "teacher": teacher, "dataset": dataset}
+    extra = [layout.path("multistyle_selection", **where)] if m["mix"] == "best" else []
+    return [layout.path("multistyle_log", **where)] + extra
 
 
 def sft_mix(source: str, inputs: list[list[dict]]) -> list[dict] | None:
+    """``inputs``: the enriched log's rows, and for ``best`` the selection record as a one-row list."""
     m = SOURCE.match(source)
-    return sft_rationales(inputs[0], m["mix"]) if m else None
+    if not m:
+        return None
+    return sft_rationales(inputs[0], m["mix"], inputs[1][0]["ranking"] if m["mix"] == "best" else None)
 
 
 def enrich(problems: list[dict], styles: list[str], rationales: dict[str, list[dict]]) -> list[dict]:
@@ -84,9 +120,20 @@ def style_accuracy(rows: list[dict]) -> dict[str, float]:
     return {s: sum(r["correct_flags"][i] for r in rows) / len(rows) for i, s in enumerate(styles)}
 
 
-def sft_rationales(rows: list[dict], mode: str) -> list[dict]:
+def select_styles(rows: list[dict], split: str) -> dict:
+    """The selection record of best-of-styles: the teacher's accuracy per style on ``rows`` (an enriched
+    log of the ``split`` problems), the styles ranked by it (ties: the configured order) and the chosen one."""
+    acc = style_accuracy(rows)
+    styles = rows[0]["styles"] if rows else []
+    ranking = sorted(styles, key=lambda s: (-acc[s], styles.index(s)))
+    return {"select_on": split, "n": len(rows), "accuracy": acc, "ranking": ranking,
+            "chosen": ranking[0] if ranking else None}
+
+
+def sft_rationales(rows: list[dict], mode: str, ranking: list[str] | None = None) -> list[dict]:
     """Rationale rows (id, response, correct) for an SFT mix: ``all`` correct styles, or ``best`` — per
-    problem the correct response of the style the teacher is most accurate with overall."""
+    problem the correct response of the highest-ranked style (``ranking``: most accurate first, from
+    :func:`select_styles` on the selection split); when no style is right, the top style's response."""
     if mode == "all":
         return [
             {"id": r["id"], "response": resp, "correct": ok, "style": s}
@@ -94,10 +141,12 @@ def sft_rationales(rows: list[dict], mode: str) -> list[dict]:
             for s, resp, ok in zip(r["styles"], r["responses"], r["correct_flags"])
         ]
     if mode == "best":
-        acc = style_accuracy(rows)
+        if not ranking:
+            raise ValueError("best-of-styles needs the style ranking of the selection record (rule multistyle_select)")
         out = []
         for r in rows:
-            ranked = sorted(range(len(r["styles"])), key=lambda i: (-r["correct_flags"][i], -acc[r["styles"][i]], i))
+            rank = {s: ranking.index(s) if s in ranking else len(ranking) for s in r["styles"]}
+            ranked = sorted(range(len(r["styles"])), key=lambda i: (-r["correct_flags"][i], rank[r["styles"][i]], i))
             i = ranked[0]
             out.append({"id": r["id"], "response": r["responses"][i], "correct": r["correct_flags"][i], "style": r["styles"][i]})
         return out
