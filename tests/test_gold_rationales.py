@@ -93,6 +93,12 @@ def test_baseline_recipes_build_through_the_ordinary_sft_rule(tmp_path):
         p = problems[row["instruction"]]
         assert row["output"].endswith(f"\nThe answer is {p['answer']}") and row["output"].startswith(p["solution"].strip()[:20])
     assert all(row["output"] == f"The answer is {problems[row['instruction']]['answer']}" for row in answers)
-    cfg["experiments"]["kf"]["ending"] = "boxed"
+    cfg["experiments"]["kf"]["ending"] = "boxed"   # every target, the teacher's too, ends \boxed{X}
     (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
-    assert "human.answer_boxed.all" in snakemake(wd, "-n", "results/tables/all.csv").stdout
+    assert {r.recipe for r in expand_runs(cfg)} == {"offline.g3-nl-ending_boxed.all", "human.solution_boxed.all", "human.answer_boxed.all"}
+    snakemake(wd, "--cores", "1", "results/sft/offline.g3-nl-ending_boxed.all/gsm_symbolic/train.json")
+    teacher = {json.loads(ln)["id"]: json.loads(ln) for ln in (wd / "results/rationales/offline/gsm_symbolic/g3-nl.jsonl").read_text().splitlines()}
+    boxed = json.loads((wd / "results/sft/offline.g3-nl-ending_boxed.all/gsm_symbolic/train.json").read_text())
+    preds = {teacher_row["pred"] for teacher_row in teacher.values()}
+    assert len(boxed) == 12 and all(row["output"].rsplit("\n", 1)[-1].startswith("\\boxed{") for row in boxed)
+    assert {row["output"].rsplit("\n", 1)[-1][len("\\boxed{"):-1] for row in boxed} <= preds    # the teacher's own answers

@@ -20,6 +20,8 @@ import re
 HUMAN = "human"
 SOURCES = ("solution", "answer")
 ENDINGS = ("answer_is", "boxed")
+# A teacher's rationales with their answer line rewritten: source ``{prompting}-ending_{answer_is|boxed}``
+ENDING_SOURCE = re.compile(r"^(?P<base>[A-Za-z0-9_-]+?)-ending_(?P<ending>answer_is|boxed)$")
 
 _TRAILING = re.compile(
     r"(?:^|\n|(?<=[.!?])[ \t]*)[ \t]*(?:####[^\n]*|(?:so,? |thus,? |therefore,? |hence,? )?the (?:final )?answer is\b[^\n]*"
@@ -40,6 +42,13 @@ def set_ending(text: str, answer: str, ending: str) -> str:
     body = _TRAILING.sub("", (text or "").rstrip()).rstrip()
     line = answer_line(answer, ending)
     return f"{body}\n{line}" if body else line
+
+
+def with_endings(rows: list[dict], ending: str) -> list[dict]:
+    """A teacher's rationale rows ending with the answer line of ``ending`` stating the teacher's own answer
+    (``pred``; a row without one keeps its text: it has no answer to state)."""
+    return [{**r, "response": set_ending(r["response"], r["pred"], ending)} if r.get("pred") is not None and r.get("response") else r
+            for r in rows]
 
 
 def human_rows(problems: list[dict], source: str, ending: str = "answer_is") -> tuple[list[dict], dict]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..gold_rationales import HUMAN
+from ..gold_rationales import ENDING_SOURCE, HUMAN
 from ..runs import Run, grid
 from .base import Experiment, Method
 
 
 BASELINES = ("human", "answer_only")  # the paper's human-annotated rationales and gold-answer-only sets
-ENDINGS = ("answer_is", "boxed")
+ENDINGS = ("as_written", "answer_is", "boxed")
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Settings(Experiment):
     granularities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5, 6])
     formats: list[str] = field(default_factory=lambda: ["nl"])
     gold_baselines: list[str] = field(default_factory=list)
-    ending: str = "answer_is"  # the baselines' answer line: "The answer is X" (the paper's) or \boxed{X}
+    ending: str = "as_written"  # every target's answer line: as the teacher wrote it (the baselines: "The answer is X"), answer_is, boxed
 
     def __post_init__(self):
         super().__post_init__()
@@ -33,11 +33,12 @@ class Settings(Experiment):
 def gold_source(baseline: str, ending: str) -> str:
     """The rationale file (prompting) of a baseline under the pseudo-teacher ``human`` (rule gold_rationales)."""
     kind = "solution" if baseline == "human" else "answer"
-    return kind if ending == "answer_is" else f"{kind}_boxed"
+    return f"{kind}_boxed" if ending == "boxed" else kind
 
 
 def runs(name: str, s: Settings):
-    cells = [(f"g{g}-{f}", {"granularity": g, "format": f}) for g in s.granularities for f in s.formats]
+    suffix = "" if s.ending == "as_written" else f"-ending_{s.ending}"
+    cells = [(f"g{g}-{f}{suffix}", {"granularity": g, "format": f}) for g in s.granularities for f in s.formats]
     out = grid(name, "factors", s, cells)
     evals = tuple(s.eval_datasets or ())
     for student in s.students:
@@ -55,4 +56,11 @@ def check(where: str, s: Settings, config: dict) -> None:
         raise ConfigError(f"{where}.gold_baselines: teacher name {HUMAN!r} is reserved for the datasets' own rationales; rename that teacher")
 
 
-METHOD = Method("factors", Settings, runs, figures=("granularity", "format", "teacher"), check=check)
+def sft_inputs(config: dict, layout, teacher: str, dataset: str, source: str) -> list[str] | None:
+    """A ``{prompting}-ending_{e}`` source reads the teacher's ``{prompting}`` rationales (the sft script rewrites
+    their answer line)."""
+    m = ENDING_SOURCE.match(source)
+    return [layout.path("rationales", teacher=teacher, dataset=dataset, prompting=m["base"])] if m else None
+
+
+METHOD = Method("factors", Settings, runs, figures=("granularity", "format", "teacher"), check=check, sft_inputs=sft_inputs)
