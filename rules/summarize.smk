@@ -16,7 +16,7 @@ rule summarize_first:
     params:
         solver=lambda wc: canonical(summarize.solver(config, wc.model, wc.dataset, L)),
         reasoning=lambda wc: SETTINGS[wc.experiment].reasoning,
-        options=lambda wc: canonical(summarize.loop_options(SETTINGS[wc.experiment])),
+        options=lambda wc: canonical(summarize.attempt_options(SETTINGS[wc.experiment])),
         cache_dir=L.cache,
     log:
         L.log("summarize/{experiment}/{model}/{dataset}/iter0.log"),

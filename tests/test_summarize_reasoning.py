@@ -122,3 +122,11 @@ def test_max_iterations_counts_re_attempts_and_loop_options():
                                  "max_total_tokens": 32000, "max_continuations": 4}
     assert S.loop_options(S.parse("it", {"method": "summarize", "datasets": ["d"], "teachers": ["t"],
                                          "students": []}))["summary_post_think"] is True  # self-summaries
+
+
+def test_iteration_zero_depends_on_continuation_only():
+    base = {"method": "summarize", "datasets": ["d"], "teachers": ["t"], "students": []}
+    a = S.attempt_options(S.parse("it", {**base, "summarizer": "u", "summary_input": "full"}))
+    b = S.attempt_options(S.parse("it", base))
+    assert a == b == {"max_total_tokens": None, "max_continuations": 4}
+    assert S.attempt_options(S.parse("it", {**base, "continuation": {"max_total_tokens": 9}}))["max_total_tokens"] == 9

@@ -214,6 +214,12 @@ def loop_options(s: Settings) -> dict:
             "max_total_tokens": cont.get("max_total_tokens"), "max_continuations": int(cont.get("max_continuations", 4))}
 
 
+def attempt_options(s: Settings) -> dict:
+    """The loop options a first attempt uses (continuation only): iteration 0 is reused when only the
+    summarization changes."""
+    return {k: v for k, v in loop_options(s).items() if k in ("max_total_tokens", "max_continuations")}
+
+
 def runs(exp: str, s: Settings):
     """Table rows: one Run per model × dataset × iteration × variant (no_oracle only where it means something),
     and with ``sft:`` one ordinary student run per SFT student × dataset × teacher (variant ``sft``)."""
