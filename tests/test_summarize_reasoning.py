@@ -130,3 +130,25 @@ def test_iteration_zero_depends_on_continuation_only():
     b = S.attempt_options(S.parse("it", base))
     assert a == b == {"max_total_tokens": None, "max_continuations": 4}
     assert S.attempt_options(S.parse("it", {**base, "continuation": {"max_total_tokens": 9}}))["max_total_tokens"] == 9
+
+
+def test_summaries_are_continued_too(server, monkeypatch):
+    """A summary cut off by max_tokens is continued within the same budget (the reference's clients continue
+    summaries as well), and its answer is graded on the whole text."""
+    answer = server.answer
+
+    def cut_summaries(name, req):
+        if name == "qwen" and req.messages[-1]["role"] != "assistant":
+            return Completion(text="The attempt added and", finish_reason="length", completion_tokens=50)
+        if name == "qwen":
+            return Completion(text=" got \\boxed{2}.", completion_tokens=5)
+        return answer(name, req)
+
+    monkeypatch.setattr(server, "answer", cut_summaries)
+    opts = loop.LoopOptions(max_total_tokens=500)
+    rows0, _ = S.first_iteration(PROBLEMS[:1], MODEL, "v0", opts=opts)
+    rows1, stages = S.next_iteration(rows0, PROBLEMS[:1], MODEL, SUMMARIZER, "v0", "v1", continue_after_correct=True,
+                                     opts=opts)
+    assert rows1[0]["summary"] == "The attempt added and got \\boxed{2}."
+    assert (rows1[0]["summary_pred"], rows1[0]["summary_correct"], rows1[0]["summary_tokens"]) == ("2", True, 55)
+    assert len(stages["summary"]["continuations"]) == 1

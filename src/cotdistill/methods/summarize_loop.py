@@ -10,7 +10,7 @@ As the reference (adityatadimeti/reasoning-distillation, ``src/experiments/summa
 - a self-summary's post-think part is what later prompts show (``summary_post_think``, default: on for
   ``summarizer: self``, as the reference's ``extract_post_think_summary``);
 - each summary's own answer is graded (``summary_pred``, ``summary_correct``) and reported per iteration;
-- an attempt cut off by ``max_tokens`` is continued up to ``continuation.max_total_tokens``
+- an attempt (or a summary) cut off by ``max_tokens`` is continued up to ``continuation.max_total_tokens``
   (``reasoning_trace.continue_attempts``); one not continued stays recorded as cut off.
 """
 
@@ -107,24 +107,30 @@ def _attempts(problems, summaries, iteration, prev_preds, model, reasoning, cach
                       "prompting": f"summarize-iter{iteration}", "attempt_pred": prev})
         for p, s, prev in zip(problems, summaries, prev_preds)
     ]
-    completions, stage = _ask(model, requests, cache_dir, f"{who_name}/iter{iteration}")
-    budget = opts.budget(who_cfg.get("max_tokens"))
-    conts = [0] * len(completions)
-    if budget is not None:
-        stages = []
-
-        def ask(more):
-            out, st = _ask(model, more, cache_dir, f"{who_name}/iter{iteration} continuations")
-            stages.append(st)
-            return out
-
-        done = continue_attempts(ask, requests, completions, budget, extra_body=who_cfg.get("extra_body"))
-        completions = [Completion(text=a.text, finish_reason=a.finish_reason, prompt_tokens=a.prompt_tokens,
-                                  completion_tokens=a.completion_tokens, reasoning=a.reasoning,
-                                  cache_key=c.cache_key) for a, c in zip(done, completions)]
-        conts = [a.continuations for a in done]
-        stage = {**stage, "continuations": stages}
+    completions, stage, conts = _ask_continued(model, requests, cache_dir, f"{who_name}/iter{iteration}", opts)
     return requests, completions, stage, conts
+
+
+def _ask_continued(who: tuple[str, dict, bool], requests: list[Request], cache_dir: str | None, desc: str,
+                   opts: LoopOptions):
+    """``_ask``, then (with a continuation budget) continue what ``max_tokens`` cut off: (completions, stage,
+    continuations per request). Attempts and summaries alike, as the reference's clients do."""
+    completions, stage = _ask(who, requests, cache_dir, desc)
+    budget = opts.budget(who[1].get("max_tokens"))
+    if budget is None:
+        return completions, stage, [0] * len(completions)
+    stages = []
+
+    def ask(more):
+        out, st = _ask(who, more, cache_dir, f"{desc} continuations")
+        stages.append(st)
+        return out
+
+    done = continue_attempts(ask, requests, completions, budget, extra_body=who[1].get("extra_body"))
+    completions = [Completion(text=a.text, finish_reason=a.finish_reason, prompt_tokens=a.prompt_tokens,
+                              completion_tokens=a.completion_tokens, reasoning=a.reasoning, cache_key=c.cache_key)
+                   for a, c in zip(done, completions)]
+    return completions, {**stage, "continuations": stages}, [a.continuations for a in done]
 
 
 def _attempt_fields(problem: dict, req: Request, c: Completion, continuations: int) -> dict:
@@ -164,7 +170,7 @@ def next_iteration(previous: list[dict], problems: list[dict], model: tuple[str,
     go = [r for r in previous if r["active"] and (continue_after_correct or not r["correct_any"])]
     todo = [by_id[r["id"]] for r in go]
     sum_requests = [_summary_request(p, r, summarize, summarizer, opts) for p, r in zip(todo, go)]
-    sums, sum_stage = _ask(summarizer, sum_requests, cache_dir, f"{summarizer[0]}/summaries{iteration}")
+    sums, sum_stage, _ = _ask_continued(summarizer, sum_requests, cache_dir, f"{summarizer[0]}/summaries{iteration}", opts)
     summaries = [r["summaries"] + [summary_for_prompt(s.text.strip(), post_think_only=opts.summary_post_think)]
                  for r, s in zip(go, sums)]
     requests, completions, att_stage, conts = _attempts(todo, summaries, iteration, [r["pred"] for r in go], model,
@@ -225,7 +231,7 @@ def final_summaries(last: list[dict], problems: list[dict], summarizer: tuple[st
     by_id = {p["id"]: p for p in problems}
     todo = [r for r in last if r["finish_reason"] == "stop" and r["response"]]
     requests = [_summary_request(by_id[r["id"]], r, summarize, summarizer, opts) for r in todo]
-    completions, stage = _ask(summarizer, requests, cache_dir, f"{summarizer[0]}/final summaries")
+    completions, stage, _ = _ask_continued(summarizer, requests, cache_dir, f"{summarizer[0]}/final summaries", opts)
     rows = []
     for r, req, c in zip(todo, requests, completions):
         pred, ok = grade(by_id[r["id"]], c)
