@@ -213,9 +213,10 @@ def test_early_stop_is_a_checkpoint_before_later_rounds(tmp_path):
 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory, lf_python):
-    """Two UNDO rounds (continued from the previous checkpoint) and one FAIR round, trained and evaluated."""
+    """Two UNDO rounds (continued from the previous checkpoint) and one FAIR round with its five baselines
+    (six paired trainings), trained and evaluated: 61 jobs, about 15 minutes on two busy cores."""
     wd = workflow_copy(tmp_path_factory.mktemp("rounds"), "tests/configs/rounds_tiny.yaml")
-    snakemake(wd, "--cores", "2")
+    snakemake(wd, "--cores", "2", timeout=2400)
     return wd
 
 
