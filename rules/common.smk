@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from cotdistill import decoding as decoding_lib
 from cotdistill import distributed, experiments, paths
+from cotdistill import params as deps  # what each rule's output depends on (docs/rebuild.md)
 from cotdistill.errors import ConfigError
 from cotdistill.runs import split_recipe
 from cotdistill.setup_checks import check_schema, check_setup

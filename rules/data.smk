@@ -6,7 +6,8 @@ rule data:
         problems=L.data,
         summary=L.data_summary,
     params:
-        dataset=lambda wc: canonical(config["datasets"][wc.dataset]),
+        dataset=lambda wc: deps.dataset_params(config["datasets"][wc.dataset]),
+        code=deps.code("data"),
     log:
         L.log("data/{dataset}/{split}.log"),
     conda:

@@ -19,11 +19,12 @@ rule generate:
     output:
         L.generations,
     params:
-        python=LF_PY,
-        script=f"{SCRIPTS}/generate.py",
+        python=deps.Operational(LF_PY),
+        script=deps.Operational(f"{SCRIPTS}/generate.py"),
+        code=deps.code("generate"),
         template=lambda wc: student_cfg(wc)["template"],
         max_new_tokens=lambda wc: student_cfg(wc).get("generation", {}).get("max_new_tokens", 256),
-        batch_size=lambda wc: student_cfg(wc).get("generation", {}).get("batch_size", 32),
+        batch_size=lambda wc: deps.generation_batch_size(student_cfg(wc)),
         decoding=lambda wc: canonical(student_cfg(wc).get("generation", {}).get("decoding", {})),
         system=lambda wc: student_cfg(wc).get("system", ""),
     log:
@@ -50,8 +51,9 @@ rule prompt_ids:
     output:
         L.prompt_ids,
     params:
-        python=LF_PY,
-        script=f"{SCRIPTS}/prompt_ids.py",
+        python=deps.Operational(LF_PY),
+        script=deps.Operational(f"{SCRIPTS}/prompt_ids.py"),
+        code=deps.code("prompt_ids"),
         template=lambda wc: student_cfg(wc)["template"],
     log:
         L.log("prompts/{student}/{dataset}/{recipe}/{evalset}.log"),
@@ -69,10 +71,12 @@ rule generate_vllm:
     output:
         L.generations,
     params:
-        python=VLLM_PY,
-        script=f"{SCRIPTS}/generate_vllm.py",
+        python=deps.Operational(VLLM_PY),
+        script=deps.Operational(f"{SCRIPTS}/generate_vllm.py"),
+        code=deps.code("generate_vllm"),
         max_new_tokens=lambda wc: student_cfg(wc).get("generation", {}).get("max_new_tokens", 256),
-        llm_kwargs=lambda wc: canonical(student_cfg(wc).get("generation", {}).get("vllm", {})),
+        llm_kwargs=lambda wc: deps.Operational(student_cfg(wc).get("generation", {}).get("vllm", {})),
+        vllm=lambda wc: canonical(deps.generation_params(student_cfg(wc))["generation"].get("vllm", {})),
     log:
         L.log("generate/{student}/{dataset}/{recipe}/{evalset}.log"),
     wildcard_constraints:
@@ -96,6 +100,7 @@ rule score:
         metrics=L.metrics,
     params:
         run=lambda wc: f"{wc.student}/{wc.dataset}/{wc.recipe}",
+        code=deps.code("score"),
     log:
         L.log("score/{student}/{dataset}/{recipe}/{evalset}.log"),
     conda:

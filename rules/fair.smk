@@ -45,7 +45,7 @@ rule fair_teacher:
     wildcard_constraints:
         round=paths.ROUND,
     params:
-        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
+        teacher=lambda wc: deps.teacher_output_params(config["teachers"][wc.teacher], deps.ROUND_SOLVES),
         name=lambda wc: f"fair-{wc.experiment}-{wc.student}-r{wc.round}",
         cache_dir=L.cache,
     log:
@@ -67,7 +67,7 @@ rule fair_review:
     wildcard_constraints:
         round=paths.ROUND,
     params:
-        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
+        teacher=lambda wc: deps.teacher_output_params(config["teachers"][wc.teacher], deps.ROUND_SOLVES, review=True),
         hint=lambda wc: FAIR_EXPERIMENTS[wc.experiment].review_hint,
         cache_dir=L.cache,
     log:
@@ -135,7 +135,7 @@ rule fair_train:
     wildcard_constraints:
         recipe=rf"committee\.fair-(?:{FAIR_PAIRED})-[A-Za-z0-9_-]+\.all",
     params:
-        student=lambda wc: canonical(student_cfg(wc)),
+        student=lambda wc: deps.train_params(student_cfg(wc)),
         base=lambda wc: fair.round_inputs(SETTINGS, L, wc.recipe, wc.dataset)["previous"] or [student_base_path(wc)],
         alpha=lambda wc: fair.round_inputs(SETTINGS, L, wc.recipe, wc.dataset)["alpha"],
     log:

@@ -38,8 +38,8 @@ rule import_gguf:
     output:
         directory(f"{R}/models/{{model_name}}"),
     params:
-        python=LF_PY,
-        script=f"{SCRIPTS}/import_gguf.py",
+        python=deps.Operational(LF_PY),
+        script=deps.Operational(f"{SCRIPTS}/import_gguf.py"),
     log:
         f"{R}/logs/models/{{model_name}}.log",
     wildcard_constraints:

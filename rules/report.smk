@@ -13,6 +13,7 @@ rule table:
     params:
         runs=lambda wc: runs_of(),
         results_dir=R,
+        code=deps.code("table"),
     log:
         L.log("report/table.log"),
     conda:

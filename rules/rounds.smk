@@ -46,7 +46,7 @@ rule regenerate:
         method="undo",
         round=paths.ROUND,
     params:
-        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
+        teacher=lambda wc: deps.teacher_output_params(config["teachers"][wc.teacher], deps.ROUND_SOLVES),
         name=lambda wc: rounds.prompting(wc.method, wc.experiment, wc.student, wc.round),
         hint=False,
         cache_dir=L.cache,
@@ -95,7 +95,7 @@ rule rounds_lf_config:
     wildcard_constraints:
         recipe=paths.ROUND_RECIPE,
     params:
-        student=lambda wc: canonical(student_cfg(wc)),
+        student=lambda wc: deps.train_params(student_cfg(wc)),
         base=student_base_path,
         output_dir=L.checkpoint,
         source=lambda wc: canonical(rounds.source_of(wc.recipe)),

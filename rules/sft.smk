@@ -9,6 +9,7 @@ rule sft:
         stats=L.sft_stats,
     params:
         recipe=lambda wc: split_recipe(wc.recipe),
+        code=deps.code("sft"),
     log:
         L.log("sft/{recipe}/{dataset}.log"),
     wildcard_constraints:

@@ -7,7 +7,8 @@ rule rationales:
         rows=L.rationales,
         summary=L.rationales_summary,
     params:
-        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
+        teacher=lambda wc: deps.teacher_output_params(config["teachers"][wc.teacher], wc.prompting),
+        code=lambda wc: deps.code("rationales", config["teachers"][wc.teacher]["kind"]),
         cache_dir=L.cache,
     log:
         L.log("rationales/{teacher}/{dataset}/{prompting}.log"),

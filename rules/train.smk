@@ -6,8 +6,9 @@ rule build_student:
         directory(L.student),
     params:
         init=lambda wc: canonical(student_cfg(wc)["init"]),
-        python=LF_PY,
-        script=f"{SCRIPTS}/build_student.py",
+        python=deps.Operational(LF_PY),
+        script=deps.Operational(f"{SCRIPTS}/build_student.py"),
+        code=deps.code("build_student"),
     log:
         L.log("students/{student}/{dataset}.log"),
     threads: 1
@@ -29,7 +30,8 @@ rule lf_config:
         config=L.lf_config,
         engine=L.engine,
     params:
-        student=lambda wc: canonical(student_cfg(wc)),
+        student=lambda wc: deps.train_params(student_cfg(wc)),
+        code=deps.code("lf_config"),
         base=student_base_path,
         work_dir=L.work,
     log:
@@ -56,9 +58,9 @@ rule train:
     output:
         directory(L.checkpoint),
     params:
-        python=LF_PY,
-        script=f"{SCRIPTS}/train.py",
-        distributed=lambda wc: canonical(distributed.settings(student_cfg(wc), wc.student)),
+        python=deps.Operational(LF_PY),
+        script=deps.Operational(f"{SCRIPTS}/train.py"),
+        distributed=lambda wc: deps.Operational(distributed.settings(student_cfg(wc), wc.student)),  # in lf_config's params
         work_dir=L.work,
     log:
         L.log("train/{student}/{dataset}/{recipe}.log"),

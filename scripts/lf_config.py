@@ -10,7 +10,7 @@ from cotdistill.logs import to_log
 from cotdistill.train import lf_config
 
 log = to_log(snakemake.log[0])
-student = json.loads(snakemake.params.student)
+student = snakemake.config["students"][snakemake.wildcards.student]  # params.student: its output-relevant keys
 dist = distributed.settings(student, snakemake.wildcards.student)
 cfg = lf_config(
     student,

@@ -7,7 +7,7 @@ from cotdistill.rationales import solve
 
 log = to_log(snakemake.log[0])
 wc = snakemake.wildcards
-rows, summary = solve(wc.teacher, json.loads(snakemake.params.teacher), read_jsonl(snakemake.input.problems), wc.prompting, snakemake.params.cache_dir)
+rows, summary = solve(wc.teacher, snakemake.config["teachers"][wc.teacher], read_jsonl(snakemake.input.problems), wc.prompting, snakemake.params.cache_dir)
 write_jsonl(snakemake.output.rows, rows)
 write_json(snakemake.output.summary, summary)
 log.info("summary %s", json.dumps(summary))

@@ -13,7 +13,7 @@ log = to_log(snakemake.log[0])
 stats = read_json(snakemake.input.stats)
 overrides = config_overrides(json.loads(snakemake.params.source), json.loads(snakemake.params.mixing), stats["feedback"], stats["kept"])
 factor = overrides.pop("epochs_factor", 1)
-cfg = lf_config(json.loads(snakemake.params.student), snakemake.params.base, str(Path(snakemake.input.sft).parent),
+cfg = lf_config(snakemake.config["students"][snakemake.wildcards.student], snakemake.params.base, str(Path(snakemake.input.sft).parent),
                 snakemake.params.output_dir, init_from=next(iter(snakemake.input.previous), None))  # round r-1 (init: previous)
 cfg["num_train_epochs"] *= factor
 cfg.update(overrides)

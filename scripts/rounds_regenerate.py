@@ -8,7 +8,7 @@ from cotdistill.methods.rounds import regenerate
 log = to_log(snakemake.log[0])
 wc = snakemake.wildcards
 name = snakemake.params.name
-rows, summary = regenerate(wc.teacher, json.loads(snakemake.params.teacher), read_jsonl(snakemake.input.problems),
+rows, summary = regenerate(wc.teacher, snakemake.config["teachers"][wc.teacher], read_jsonl(snakemake.input.problems),
                            read_jsonl(snakemake.input.previous), name, hint=snakemake.params.hint, cache_dir=snakemake.params.cache_dir)
 write_jsonl(snakemake.output.rows, rows)
 write_json(snakemake.output.summary, summary)
