@@ -168,3 +168,8 @@ def metrics_of(*methods):
 
     return sorted({metrics_path(R, row) for row in run_rows(runs_of(*methods))})
 
+
+def results_root(wildcards, output):
+    """results_dir, read off a report job's output (`{R}/tables/…`, `{R}/figures/…`, `{R}/report/…`)
+    rather than written into params as a hard-coded prefix (what `snakemake --lint` asks)."""
+    return str(Path(output[0]).parents[1])

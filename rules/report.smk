@@ -12,7 +12,7 @@ rule table:
         report(L.path("table", name="all"), caption="../report/table.rst", category="Tables"),
     params:
         runs=lambda wc: runs_of(),
-        results_dir=R,
+        results_dir=results_root,
         code=deps.code("table"),
     log:
         L.log("report/table.log"),
@@ -30,7 +30,7 @@ rule figure:
         report(L.figure, caption="../report/figure.rst", category="Figures"),
     params:
         runs=lambda wc: figures.runs_for(wc.name, runs_of()),
-        results_dir=R,
+        results_dir=results_root,
         caption=lambda wc: figures.FIGURES[wc.name].caption,
     wildcard_constraints:
         name="|".join(figures.FIGURES),
@@ -51,7 +51,7 @@ rule provenance:
         report(L.path("provenance"), caption="../report/provenance.rst", category="Provenance"),
     params:
         runs=lambda wc: runs_of(),
-        results_dir=R,
+        results_dir=results_root,
         lf_python=LF_PY,
         repo=workflow.basedir,
     log:
