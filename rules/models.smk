@@ -43,7 +43,7 @@ rule import_gguf:
     log:
         f"{R}/logs/models/{{model_name}}.log",
     wildcard_constraints:
-        model_name="|".join(re.escape(p.rsplit("/", 1)[1]) for p in GGUF_IMPORTS) or "(?!)",
+        model_name="|".join(re.escape(Path(p).name) for p in GGUF_IMPORTS) or "(?!)",
     threads: HEAVY_THREADS
     resources:
         heavy_jobs=1,
