@@ -47,6 +47,8 @@ rule provenance:
     environment, wall time per run and per job. Runs after the table and figures, whose jobs it records."""
     input:
         lambda wc: study_outputs(),
+        # the runs' metrics, as the table's: its params ask the early-stop checkpoints, so must its input
+        lambda wc: metrics_of(),
     output:
         report(L.path("provenance"), caption="../report/provenance.rst", category="Provenance"),
     params:
