@@ -173,3 +173,9 @@ def results_root(wildcards, output):
     """results_dir, read off a report job's output (`{R}/tables/…`, `{R}/figures/…`, `{R}/report/…`)
     rather than written into params as a hard-coded prefix (what `snakemake --lint` asks)."""
     return str(Path(output[0]).parents[1])
+
+
+def imported_model(model):
+    """The converted folder as an input, when ``model`` (a block's resolved `model`) came from a GGUF file
+    (GGUF_IMPORTS: rules/models.smk)."""
+    return [model] if model in GGUF_IMPORTS else []

@@ -26,11 +26,6 @@ for _run in RUNS:
                      f" but students.{_run.student}.model is {_cfg['model']!r} (not a folder or a GGUF spec)")
 
 
-def imported_model(model):
-    """The converted folder as an input, when ``model`` (a block's resolved `model`) came from a GGUF file."""
-    return [model] if model in GGUF_IMPORTS else []
-
-
 rule import_gguf:
     """A GGUF file dequantized into a transformers folder (safetensors, tokenizer, chat template)."""
     input:

@@ -27,7 +27,7 @@ rule multistyle_log:
 use rule rationales as rationales_split with:
     input:
         problems=L.path("data", split="{split}"),
-        model=lambda wc: imported_model(config["teachers"][wc.teacher].get("model")),  # rules/models.smk
+        model=lambda wc: imported_model(config["teachers"][wc.teacher].get("model")),  # rules/common.smk
     output:
         rows=L.split_rationales,
         summary=L.split_rationales_summary,

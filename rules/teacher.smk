@@ -2,7 +2,7 @@ rule rationales:
     """One teacher's rationales for a dataset's training problems under one prompting."""
     input:
         problems=L.path("data", split="train"),
-        model=lambda wc: imported_model(config["teachers"][wc.teacher].get("model")),  # rules/models.smk
+        model=lambda wc: imported_model(config["teachers"][wc.teacher].get("model")),  # rules/common.smk
     output:
         rows=L.rationales,
         summary=L.rationales_summary,
