@@ -22,15 +22,13 @@ cd "$(dirname "$0")/.."
 DRY=0
 [[ "${1:-}" == "--dry-run" ]] && DRY=1
 OUT=${GPU_CHECK_OUT:-results/gpu_check}
-BNB_PIN="bitsandbytes==0.49.2"   # QLoRA's 4-bit kernels (CUDA only), into the LLaMA-Factory env
 mkdir -p "$OUT"
 
 if [[ $DRY == 0 ]]; then
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader \
         || { echo "gpu_check: no nvidia-smi; run with --dry-run on a machine without a GPU" >&2; exit 1; }
-    make setup
+    make setup   # .venv-lf has bitsandbytes (QLoRA's 4-bit kernels) pinned in envs/llamafactory.txt
     make setup-deepspeed
-    .venv-lf/bin/pip install -q --disable-pip-version-check "$BNB_PIN"
     VLLM=0
     if make setup-vllm >"$OUT/setup-vllm.log" 2>&1; then VLLM=1; else echo "gpu_check: vLLM env did not install (see $OUT/setup-vllm.log): skipping vllm"; fi
 else
