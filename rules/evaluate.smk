@@ -27,6 +27,7 @@ rule generate:
         batch_size=lambda wc: deps.generation_batch_size(student_cfg(wc)),
         decoding=lambda wc: canonical(student_cfg(wc).get("generation", {}).get("decoding", {})),
         system=lambda wc: student_cfg(wc).get("system", ""),
+        trust_remote_code=lambda wc: deps.trust_remote_code(student_cfg(wc)),
     log:
         L.log("generate/{student}/{dataset}/{recipe}/{evalset}.log"),
     wildcard_constraints:
@@ -40,7 +41,7 @@ rule generate:
     shell:
         "OMP_NUM_THREADS={threads} {params.python:q} {params.script:q} {input.checkpoint:q} {input.problems:q} {output:q}"
         " --template {params.template:q} --max-new-tokens {params.max_new_tokens:q} --batch-size {params.batch_size:q}"
-        " --decoding {params.decoding:q} --system={params.system:q} > {log:q} 2>&1"
+        " --decoding {params.decoding:q} --system={params.system:q} --trust-remote-code {params.trust_remote_code:q} > {log:q} 2>&1"
 
 
 rule prompt_ids:
@@ -55,12 +56,14 @@ rule prompt_ids:
         script=deps.Operational(f"{SCRIPTS}/prompt_ids.py"),
         code=deps.code("prompt_ids"),
         template=lambda wc: student_cfg(wc)["template"],
+        trust_remote_code=lambda wc: deps.trust_remote_code(student_cfg(wc)),
     log:
         L.log("prompts/{student}/{dataset}/{recipe}/{evalset}.log"),
     conda:
         "../envs/llamafactory.yaml"
     shell:
-        "{params.python:q} {params.script:q} {input.checkpoint:q} {input.problems:q} {output:q} --template {params.template:q} > {log:q} 2>&1"
+        "{params.python:q} {params.script:q} {input.checkpoint:q} {input.problems:q} {output:q} --template {params.template:q}"
+        " --trust-remote-code {params.trust_remote_code:q} > {log:q} 2>&1"
 
 
 rule generate_vllm:
@@ -77,6 +80,7 @@ rule generate_vllm:
         max_new_tokens=lambda wc: student_cfg(wc).get("generation", {}).get("max_new_tokens", 256),
         llm_kwargs=lambda wc: deps.Operational(student_cfg(wc).get("generation", {}).get("vllm", {})),
         vllm=lambda wc: canonical(deps.generation_params(student_cfg(wc))["generation"].get("vllm", {})),
+        trust_remote_code=lambda wc: deps.trust_remote_code(student_cfg(wc)),
     log:
         L.log("generate/{student}/{dataset}/{recipe}/{evalset}.log"),
     wildcard_constraints:
@@ -87,7 +91,8 @@ rule generate_vllm:
         "../envs/vllm.yaml"
     shell:
         "{params.python:q} {params.script:q} {input.checkpoint:q} {input.prompts:q} {output:q}"
-        " --max-new-tokens {params.max_new_tokens:q} --llm-kwargs {params.llm_kwargs:q} > {log:q} 2>&1"
+        " --max-new-tokens {params.max_new_tokens:q} --llm-kwargs {params.llm_kwargs:q} --trust-remote-code {params.trust_remote_code:q}"
+        " > {log:q} 2>&1"
 
 
 rule score:

@@ -15,32 +15,39 @@ from tqdm import tqdm
 BASE_VIEW = "base_view.json"  # a checkpoint folder that names an untrained base model (FAIR's round 0)
 
 
-def load_checkpoint(path: str | Path, dtype: str = "auto"):
+def load_checkpoint(path: str | Path, dtype: str = "auto", *, trust_remote_code: bool = False):
     """Model and tokenizer from a checkpoint directory: a full model, a PEFT adapter on its base, or a
-    ``base_view.json`` naming a base model (a hub id or a folder) that was not trained."""
+    ``base_view.json`` naming a base model (a hub id or a folder) that was not trained. ``trust_remote_code``
+    (``students.<name>.trust_remote_code``) lets the model folder's own Python code run, as in training."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(path)
     torch_dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+    remote = {"trust_remote_code": bool(trust_remote_code)}
     if (path / BASE_VIEW).exists():
         path = json.loads((path / BASE_VIEW).read_text())["model"]
         if not Path(path).exists():  # a hub id
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
-            return model.eval(), AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **remote)
+            return model.eval(), AutoTokenizer.from_pretrained(path, **remote)
         path = Path(path)
     adapter = path / "adapter_config.json"
     if adapter.exists():
         from peft import PeftModel
 
         base = json.loads(adapter.read_text())["base_model_name_or_path"]
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch_dtype)
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch_dtype, **remote)
         model = PeftModel.from_pretrained(model, path).merge_and_unload()
     else:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **remote)
+    tokenizer = AutoTokenizer.from_pretrained(path, **remote)
     model.eval()
     return model, tokenizer
+
+
+# The student-job scripts' switch for students.<name>.trust_remote_code (rules generate, prompt_ids, generate_vllm).
+TRUST_REMOTE_CODE = ("--trust-remote-code", {"choices": ("true", "false"), "default": "false",
+                                             "help": "let the model folder's own Python code run (students.<name>.trust_remote_code)"})
 
 
 def job_arguments(doc: str, *options: tuple[str, dict]):
@@ -118,8 +125,8 @@ def generate_ids(model, tokenizer, prompt_ids: list[list[int]], *, max_new_token
 
 
 def checkpoint_answers(model_dir: str, template: str, prompts: list[str], *, max_new_tokens: int = 256, batch_size: int = 32,
-                       decoding: dict | None = None, system: str | None = None) -> list[str]:
+                       decoding: dict | None = None, system: str | None = None, trust_remote_code: bool = False) -> list[str]:
     """A trained checkpoint's answers to single-turn prompts, encoded with its training template and system prompt."""
-    model, tokenizer = load_checkpoint(model_dir)
+    model, tokenizer = load_checkpoint(model_dir, trust_remote_code=trust_remote_code)
     return generate_ids(model, tokenizer, encode_prompts(tokenizer, template, prompts, system), max_new_tokens=max_new_tokens,
                         batch_size=batch_size, decoding=decoding)

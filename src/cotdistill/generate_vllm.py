@@ -35,14 +35,14 @@ def check_importable(python: str) -> str | None:
     return None if proc.returncode == 0 else f"vllm is not importable by {python}"
 
 
-def encode(checkpoint: str, template: str, prompts: list[str]) -> tuple[list[list[int]], list[int]]:
+def encode(checkpoint: str, template: str, prompts: list[str], *, trust_remote_code: bool = False) -> tuple[list[list[int]], list[int]]:
     """Prompt token ids (LLaMA-Factory's template, as in training) and the template's stop token ids.
     Runs in the LLaMA-Factory environment."""
     from transformers import AutoTokenizer
 
     from .generate import encode_prompts, lf_template
 
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint, trust_remote_code=trust_remote_code)
     ids = encode_prompts(tokenizer, template, prompts)
     stop = lf_template(tokenizer, template).get_stop_token_ids(tokenizer)
     return ids, sorted(int(t) for t in stop if t is not None)
@@ -69,11 +69,12 @@ def model_source(checkpoint: str | Path) -> tuple[str, str | None, int]:
     return str(checkpoint), None, 0
 
 
-def vllm_answers(checkpoint: str, prompt_ids: list[list[int]], stop_ids: list[int], *, max_new_tokens: int, llm_kwargs: dict | None = None) -> list[str]:
+def vllm_answers(checkpoint: str, prompt_ids: list[list[int]], stop_ids: list[int], *, max_new_tokens: int, llm_kwargs: dict | None = None,
+                 trust_remote_code: bool = False) -> list[str]:
     """Greedy completions of token-id prompts by a full model or a LoRA adapter on its base."""
     LLM, SamplingParams, TokensPrompt, LoRARequest = import_vllm()
     model, adapter, rank = model_source(checkpoint)
-    kwargs = {"seed": 0, **(llm_kwargs or {})}
+    kwargs = {"seed": 0, "trust_remote_code": trust_remote_code, **(llm_kwargs or {})}
     if adapter:
         kwargs.update(enable_lora=True, max_lora_rank=max(rank, kwargs.get("max_lora_rank", 0)))
     llm = LLM(model=model, tokenizer=str(checkpoint), **kwargs)

@@ -147,6 +147,13 @@ def generation_params(student: dict) -> dict:
     return {"template": student["template"], "system": student.get("system", ""), "generation": gen}
 
 
+def trust_remote_code(student: dict) -> str:
+    """``students.<s>.trust_remote_code`` as the student jobs' ``--trust-remote-code true|false``. Output-relevant
+    (a recorded param of generate, prompt_ids, generate_vllm): a model folder's own code may replace the class
+    transformers has for its architecture. Training has it in train_params (its LLaMA-Factory config)."""
+    return "true" if student.get("trust_remote_code", False) else "false"
+
+
 def generation_batch_size(student: dict) -> int | Operational:
     """The generate rule's --batch-size: a recorded param when decoding samples, otherwise operational."""
     size = int(student.get("generation", {}).get("batch_size", 32))

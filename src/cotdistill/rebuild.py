@@ -102,6 +102,9 @@ OUTPUT = [
            "the from-scratch base model and all that starts from it", {"student": "tiny"}),
     change("students.tiny.system", {"students.tiny.system": "Be brief."}, TRAIN_CHAIN + ROUND_CHAIN,
            "the system prompt is in training (default_system) and in generation"),
+    change("students.tiny.trust_remote_code", {"students.tiny.trust_remote_code": True}, TRAIN_CHAIN + ROUND_CHAIN,
+           "a model folder's own code may replace transformers' class: in training (LLaMA-Factory) and in generation",
+           {"student": "tiny"}),
     change("students.tiny.generation.max_new_tokens", {"students.tiny.generation.max_new_tokens": 20},
            EVAL_CHAIN + ROUND_CHAIN + ("train",),
            "eval-only: generations and scores; in UNDO the evaluation of round 0 on the training problems decides "
