@@ -6,7 +6,7 @@ LF := .venv-lf
 VLLM := .venv-vllm
 CORES ?= 8
 
-.PHONY: setup setup-vllm setup-deepspeed run test bench lint clean report readme-tables
+.PHONY: setup setup-vllm setup-deepspeed run test bench lint clean report readme-tables tune-default
 
 setup: $(VENV)/.ready $(LF)/.ready
 
@@ -53,6 +53,11 @@ report: setup
 readme-tables: setup
 	$(VENV)/bin/python scripts/readme_tables.py --results results --block default
 	test ! -f results/paper/tables/all.csv || $(VENV)/bin/python scripts/readme_tables.py --results results/paper --block paper
+	test ! -f results/tune/tables/all.csv || $(VENV)/bin/python scripts/readme_tables.py --results results/tune --block tune
+
+# The default study's training settings, chosen on the dev split (config/tune_default.yaml; results/tune).
+tune-default: setup
+	$(VENV)/bin/snakemake --configfile config/tune_default.yaml --cores $(CORES)
 
 test: setup
 	$(VENV)/bin/pytest -q

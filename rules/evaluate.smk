@@ -112,3 +112,25 @@ rule score:
         "../envs/pipeline.yaml"
     script:
         "../scripts/score.py"
+
+
+# A run's student on another split than test: the training problems (rounds), the dev split (eval_split: dev).
+use rule generate as generate_split with:
+    input:
+        checkpoint=L.checkpoint,
+        problems=L.path("data", dataset="{evalset}"),
+    output:
+        L.split_generations,
+    log:
+        L.log("generate/{student}/{dataset}/{recipe}/{evalset}.{split}.log"),
+
+
+use rule score as score_split with:
+    input:
+        generations=L.split_generations,
+        problems=L.path("data", dataset="{evalset}"),
+    output:
+        rows=L.split_eval,
+        metrics=L.split_metrics,
+    log:
+        L.log("score/{student}/{dataset}/{recipe}/{evalset}.{split}.log"),

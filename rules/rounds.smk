@@ -10,27 +10,6 @@ ruleorder: rounds_sft > sft
 ruleorder: rounds_lf_config > lf_config
 
 
-use rule generate as generate_split with:
-    input:
-        checkpoint=L.checkpoint,
-        problems=L.path("data", dataset="{evalset}"),
-    output:
-        L.split_generations,
-    log:
-        L.log("generate/{student}/{dataset}/{recipe}/{evalset}.{split}.log"),
-
-
-use rule score as score_split with:
-    input:
-        generations=L.split_generations,
-        problems=L.path("data", dataset="{evalset}"),
-    output:
-        rows=L.split_eval,
-        metrics=L.split_metrics,
-    log:
-        L.log("score/{student}/{dataset}/{recipe}/{evalset}.{split}.log"),
-
-
 rule regenerate:
     """UNDO round r: the teacher's feedback and fresh solution for each problem round r-1's student missed, on the
     training problems (or the dev split: diagnose_on)."""

@@ -127,3 +127,11 @@ def test_a_typo_stops_the_workflow_before_any_job(tmp_path):
     lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.startswith("config error")]
     assert lines == ["config error: teachers.offline.eror_rate: unknown key (did you mean error_rate?)"]
     assert not (wd / "results" / "data").exists()
+
+
+def test_x_keys_hold_yaml_anchors_and_are_ignored():
+    """`x-student: &student {...}` (config/tune_default.yaml): extension keys as Compose's; a key without
+    the prefix is still refused."""
+    closed_checks({**copy.deepcopy(TINY), "x-student": {"anything": [1, 2]}})
+    with pytest.raises(ConfigError, match=r"^y-student: unknown key"):
+        closed_checks({**copy.deepcopy(TINY), "y-student": {}})

@@ -6,11 +6,12 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from conftest import ROOT
 from cotdistill.report import build_table
-from cotdistill.readme_tables import replace_block
+from cotdistill.readme_tables import block, replace_block
 from cotdistill.stats import mcnemar, wilson
 
 
@@ -55,6 +56,25 @@ def test_script_rewrites_only_the_marked_block(results, tmp_path):
     assert f"cot 0.700 vs direct 0.150 on the same 20 problems, difference +0.550" in text
     assert f"exact McNemar p = {m['p_value']:.2g} (12 solved only by cot, 1 only by direct)" in text
     assert "1 figures (accuracy)" in text and "2 rows in `all.csv`" in text
+
+
+def test_a_dev_study_names_the_setting_chosen_on_dev_and_makes_no_test_claim(tmp_path):
+    res = tmp_path / "results"
+    accs = {"lr1": [True] * 5 + [False] * 5, "lr2": [True] * 8 + [False] * 2, "lr3": [True] * 8 + [False] * 2}
+    runs = []
+    for student, flags in accs.items():
+        folder = res / "eval" / student / "cs/offline.cot.correct"
+        folder.mkdir(parents=True)
+        (folder / "cs.dev.metrics.json").write_text(json.dumps({"n": 10, "k": sum(flags), "accuracy": sum(flags) / 10}))
+        runs.append({"experiment": "tune", "method": "distill", "student": student, "train_set": "cs", "recipe": "offline.cot.correct",
+                     "eval_sets": ["cs"], "labels": {"teacher": "offline", "style": "cot", "split": "dev"}})
+    (res / "tables").mkdir()
+    build_table(runs, str(res)).to_csv(res / "tables/all.csv", index=False)
+    body = block(pd.read_csv(res / "tables/all.csv"), str(res))
+    low, high = wilson(8, 10)
+    assert f"- tune, cs, offline.cot: best on dev **lr2** 0.800 [{low:.3f}, {high:.3f}] of 3; next lr3 0.800" in body  # tie: first
+    assert "| tune | offline.cot (on dev) | lr1 | cs | 10 | 0.500 [" in body
+    assert "Paired comparisons" not in body
 
 
 def test_missing_markers_or_results_fail_with_one_line(results, tmp_path):

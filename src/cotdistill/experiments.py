@@ -6,10 +6,12 @@ Every experiment names a ``method``; :data:`METHODS` maps each name to its :clas
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from . import paths
 from .errors import ConfigError
 from .methods import distill, factors, fair, multistyle, router, summarize, undo
-from .methods.base import Experiment, Method, check_references
+from .methods.base import Experiment, Method, check_dev_split, check_references
 from .runs import Run, split_recipe  # noqa: F401  (re-exported: the rule files' and tests' entry point)
 from .settings import did_you_mean
 
@@ -29,6 +31,11 @@ def experiment_settings(config: dict, name: str) -> Experiment:
     m = method_of(name, spec)
     s = m.parse(name, spec)
     check_references(f"experiments.{name}", s, config)
+    if s.eval_split not in m.eval_splits:
+        raise ConfigError(f"experiments.{name}.eval_split: {s.eval_split} is not available for method {m.name} "
+                          f"(only {', '.join(m.eval_splits)})")
+    if s.eval_split == "dev":
+        check_dev_split(f"experiments.{name}", "eval_split", s.eval_datasets or s.datasets, config)
     if m.check:
         m.check(f"experiments.{name}", s, config)
     return s
@@ -41,7 +48,13 @@ def all_settings(config: dict) -> dict[str, Experiment]:
 
 def expand_runs(config: dict, settings: dict[str, Experiment] | None = None) -> list[Run]:
     settings = settings if settings is not None else all_settings(config)
-    return [run for name, s in settings.items() for run in METHODS[s.method].runs(name, s)]
+    return [_scored_on(run, s.eval_split) for name, s in settings.items() for run in METHODS[s.method].runs(name, s)]
+
+
+def _scored_on(run: Run, split: str) -> Run:
+    """A run scored on another split than test carries it as a label (a column of ``all.csv``, and the
+    metrics file it is read from)."""
+    return run if split == "test" else replace(run, labels={**run.labels, "split": split})
 
 
 def figures(settings: dict[str, Experiment]) -> list[str]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import paths
 from .io import read_json
 from .stats import seed_interval, wilson
 
-COLUMNS = ["experiment", "method", "student", "teacher", "dataset", "train_set", "recipe", "granularity", "format",
+COLUMNS = ["experiment", "method", "student", "teacher", "dataset", "split", "train_set", "recipe", "granularity", "format",
            "style", "round", "seed", "decoding", "n", "k", "accuracy", "ci_low", "ci_high", "n_seeds", "seed_mean", "seed_ci_low",
            "seed_ci_high"]
 SEED_COLUMNS = ["n_seeds", "seed_mean", "seed_ci_low", "seed_ci_high"]
@@ -32,10 +33,20 @@ def run_rows(runs: list[dict]) -> list[dict]:
     ]
 
 
+def eval_path(results_dir: str, row: dict, what: str = "metrics") -> str:
+    """A row's scored problems (``what="rows"``) or its metrics file, on the split it is scored on (the
+    ``split`` label: test unless the experiment sets ``eval_split``)."""
+    split = row.get("split", "test")
+    kind = "eval" if what == "rows" else "metrics"
+    key = kind if split == "test" else f"split_{kind}"
+    return paths.Layout(results_dir).path(key, student=row["student"], dataset=row["train_set"], recipe=row["recipe"],
+                                          evalset=row["dataset"], split=split)
+
+
 def metrics_path(results_dir: str, row: dict) -> str:
     if row.get("metrics"):  # a method with its own metrics file (summarize)
         return f"{results_dir}/{row['metrics']}"
-    return f"{results_dir}/eval/{row['student']}/{row['train_set']}/{row['recipe']}/{row['dataset']}.metrics.json"
+    return eval_path(results_dir, row)
 
 
 def accuracy_columns(metrics: dict) -> dict:
@@ -71,6 +82,7 @@ def build_table(runs: list[dict], results_dir: str) -> pd.DataFrame:
     for col in COLUMNS:
         if col not in df and col not in SEED_COLUMNS:
             df[col] = pd.NA
+    df["split"] = df["split"].fillna("test")
     df = add_seed_columns(df)
     for col in ("granularity", "round", "seed", "n", "k"):
         df[col] = df[col].astype("Int64")

@@ -25,9 +25,15 @@ class Experiment:
     students: list[str] = field(default_factory=list)
     eval_datasets: list[str] = field(default_factory=list)
     filter: str = "correct"
+    # the split the students are scored on: `dev` for choosing settings (a tuning study), never reported as test
+    eval_split: str = "test"
 
     def __post_init__(self):
         check_choice(self.filter, ("correct", "all"), "filter")
+        check_choice(self.eval_split, EVAL_SPLITS, "eval_split")
+
+
+EVAL_SPLITS = ("test", "dev")
 
 
 def check_names(where: str, key: str, names, config: dict, block: str) -> None:
@@ -43,6 +49,17 @@ def check_references(where: str, s: Experiment, config: dict) -> None:
     for key, block in (("datasets", "datasets"), ("eval_datasets", "datasets"), ("teachers", "teachers"),
                        ("students", "students")):
         check_names(where, key, getattr(s, key), config, block)
+
+
+def check_dev_split(where: str, key: str, datasets, config: dict, otherwise: str = "") -> None:
+    """Every dataset of ``datasets`` declares a dev split (what ``key: dev`` needs); ``otherwise`` names
+    the alternative the message offers."""
+    from ..data.benchmarks import has_dev_split
+
+    for ds in datasets:
+        if not has_dev_split(ds, config["datasets"][ds]):
+            raise ConfigError(f"{where}.{key}: dev, but datasets.{ds} has no dev split (set datasets.{ds}.n_dev "
+                              f"for a generator, dev_size or a dev file otherwise{'; or ' + otherwise if otherwise else ''})")
 
 
 def check_styles(where: str, **lists) -> None:
@@ -71,6 +88,8 @@ class Method:
     - ``gates(run, s) -> list[dict]``: early-stop checkpoints a run depends on (wildcards of ``round_gate``).
     - ``foreign``: keys of sibling methods, with the message given when one appears here.
     - ``parser(name, spec)``: builds the settings where ``from_dict`` alone cannot.
+    - ``eval_splits``: the splits its runs may be scored on (``eval_split``); ``dev`` where the runs are
+      evaluated by the generic generate/score rules.
     """
 
     name: str
@@ -84,6 +103,7 @@ class Method:
     gates: Callable | None = None
     foreign: dict = field(default_factory=dict)
     parser: Callable | None = None  # parser(name, spec) where from_dict alone cannot build the settings
+    eval_splits: tuple[str, ...] = ("test",)
 
     def parse(self, name: str, spec: dict) -> Experiment:
         if self.parser:

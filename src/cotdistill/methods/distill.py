@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..runs import grid
-from .base import Experiment, Method
+from .base import EVAL_SPLITS, Experiment, Method
 
 
 @dataclass
@@ -18,4 +18,4 @@ def runs(name: str, s: Settings):
     return grid(name, "distill", s, [(p, {"style": p}) for p in s.promptings])
 
 
-METHOD = Method("distill", Settings, runs)
+METHOD = Method("distill", Settings, runs, eval_splits=EVAL_SPLITS)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..gold_rationales import ENDING_SOURCE, HUMAN
 from ..runs import Run, grid
-from .base import Experiment, Method
+from .base import EVAL_SPLITS, Experiment, Method
 
 
 BASELINES = ("human", "answer_only")  # the paper's human-annotated rationales and gold-answer-only sets
@@ -63,4 +63,5 @@ def sft_inputs(config: dict, layout, teacher: str, dataset: str, source: str) ->
     return [layout.path("rationales", teacher=teacher, dataset=dataset, prompting=m["base"])] if m else None
 
 
-METHOD = Method("factors", Settings, runs, figures=("granularity", "format", "teacher"), check=check, sft_inputs=sft_inputs)
+METHOD = Method("factors", Settings, runs, figures=("granularity", "format", "teacher"), check=check, sft_inputs=sft_inputs,
+                eval_splits=EVAL_SPLITS)

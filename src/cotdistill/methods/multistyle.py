@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from .. import paths
-from ..errors import ConfigError
 from ..runs import grid
 from ..settings import check_choice
-from .base import Experiment, Method, check_styles
+from .base import EVAL_SPLITS, Experiment, Method, check_dev_split, check_styles
 
 SOURCE = re.compile(paths.MULTISTYLE_SOURCE)
 SELECT_ON = ("dev", "train")  # never test: the students are scored there
@@ -36,13 +35,9 @@ class Settings(Experiment):
 
 
 def check(where: str, s: Settings, config: dict) -> None:
-    from ..data.benchmarks import has_dev_split
-
     check_styles(where, styles=s.styles, single_styles=s.single_styles)
-    for ds in s.datasets if s.select_on == "dev" else ():
-        if not has_dev_split(ds, config["datasets"][ds]):
-            raise ConfigError(f"{where}.select_on: dev, but datasets.{ds} has no dev split (set datasets.{ds}.n_dev "
-                              f"for a generator, dev_size or a dev file otherwise; or select_on: train)")
+    if s.select_on == "dev":
+        check_dev_split(where, "select_on", s.datasets, config, "select_on: train")
 
 
 def runs(name: str, s: Settings):
@@ -154,4 +149,4 @@ def sft_rationales(rows: list[dict], mode: str, ranking: list[str] | None = None
 
 
 METHOD = Method("multistyle", Settings, runs, figures=("styles",), check=check, sft_inputs=sft_inputs,
-                sft_rationales=sft_mix)
+                sft_rationales=sft_mix, eval_splits=EVAL_SPLITS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Method
+from .base import Method, check_dev_split
 from .rounds import RoundSettings, chain_runs, gates
 
 
@@ -41,13 +41,8 @@ def runs(name: str, s: Settings):
 
 def check(where: str, s: Settings, config: dict) -> None:
     """``diagnose_on: dev`` needs a dev split on every dataset."""
-    from ..errors import ConfigError
-
     if s.diagnose_on == "dev":
-        for ds in s.datasets:
-            d = config["datasets"][ds]
-            if not (d.get("n_dev") or d.get("dev_size") or (d.get("splits") or {}).get("dev") or (d.get("files") or {}).get("dev")):
-                raise ConfigError(f"{where}.diagnose_on: dev, but datasets.{ds} has no dev split (set n_dev or dev_size)")
+        check_dev_split(where, "diagnose_on", s.datasets, config)
 
 
 METHOD = Method("undo", Settings, runs, figures=("undo_rounds",), gates=gates, check=check,
