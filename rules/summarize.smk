@@ -14,7 +14,7 @@ rule summarize_first:
     output:
         L.path("loop_iteration", i=0),
     params:
-        solver=lambda wc: canonical(summarize.solver(config, wc.model, wc.dataset, L)),
+        solver=lambda wc: summarize.solver_key(config, wc.model, wc.dataset, L),
         reasoning=lambda wc: SETTINGS[wc.experiment].reasoning,
         options=lambda wc: canonical(summarize.attempt_options(SETTINGS[wc.experiment])),
         cache_dir=L.cache,
@@ -39,8 +39,8 @@ rule summarize_next:
     output:
         L.loop_iteration,
     params:
-        solver=lambda wc: canonical(summarize.solver(config, wc.model, wc.dataset, L)),
-        summarizer=lambda wc: canonical(summarize.summarizer_of(config, SETTINGS[wc.experiment], wc.model, wc.dataset, L)),
+        solver=lambda wc: summarize.solver_key(config, wc.model, wc.dataset, L),
+        summarizer=lambda wc: summarize.summarizer_key(config, SETTINGS[wc.experiment], wc.model, wc.dataset, L),
         reasoning=lambda wc: SETTINGS[wc.experiment].reasoning,
         summarize=lambda wc: SETTINGS[wc.experiment].summarize,
         continue_after_correct=lambda wc: SETTINGS[wc.experiment].continue_after_correct,
@@ -85,7 +85,7 @@ rule summarize_final:
     output:
         L.loop_final_summary,
     params:
-        summarizer=lambda wc: canonical(summarize.summarizer_of(config, SETTINGS[wc.experiment], wc.model, wc.dataset, L)),
+        summarizer=lambda wc: summarize.summarizer_key(config, SETTINGS[wc.experiment], wc.model, wc.dataset, L),
         summarize=lambda wc: SETTINGS[wc.experiment].summarize,
         options=lambda wc: canonical(summarize.loop_options(SETTINGS[wc.experiment])),
         cache_dir=L.cache,

@@ -3,16 +3,22 @@ or — with a `previous` iteration as input — a summary of the last attempt an
 import json
 
 from cotdistill.io import read_jsonl, write_jsonl
+from cotdistill.experiments import experiment_settings
 from cotdistill.logs import to_log
+from cotdistill.paths import Layout
 from cotdistill.methods import summarize as S
 
 log = to_log(snakemake.log[0])
 p = snakemake.params
 problems = read_jsonl(snakemake.input.problems)
-model = (snakemake.wildcards.model, *json.loads(p.solver)[1:])
+wc, layout = snakemake.wildcards, Layout(snakemake.config["results_dir"])
+# the whole solver blocks from the config (the params record only what changes the answers)
+model = (wc.model, *S.solver(snakemake.config, wc.model, wc.dataset, layout)[1:])
 opts = S.LoopOptions(**json.loads(p.options))
 if "previous" in snakemake.input.keys():
-    rows, stages = S.next_iteration(read_jsonl(snakemake.input.previous), problems, model, tuple(json.loads(p.summarizer)),
+    rows, stages = S.next_iteration(read_jsonl(snakemake.input.previous), problems, model,
+                                    S.summarizer_of(snakemake.config, experiment_settings(snakemake.config, wc.experiment), wc.model,
+                                                    wc.dataset, layout),
                                     p.reasoning, p.summarize, continue_after_correct=p.continue_after_correct,
                                     cache_dir=p.cache_dir, opts=opts)
 else:

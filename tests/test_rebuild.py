@@ -126,6 +126,30 @@ def test_teacher_operational_keys_leave_params_unchanged():
         assert deps.teacher_output_params({**api, key: value}) != deps.teacher_output_params(api), key
 
 
+def test_summarize_rules_record_only_what_changes_a_solvers_answers():
+    """Iterated summarization's loop rules record a solver's name and its output keys (not its whole block):
+    a teacher's concurrency or rate limits, or a trained student's generation batch size, rerun nothing."""
+    from cotdistill.methods import summarize
+    from cotdistill.paths import Layout
+
+    api = {"kind": "openai", "model": "m", "temperature": 0.0, "api_key_env": "K"}
+    student = {"template": "default", "generation": {"max_new_tokens": 64, "batch_size": 8}}
+    config = {"teachers": {"t": api}, "students": {"s": student}}
+
+    def key(teacher=api, gen=student["generation"]):
+        cfg = {"teachers": {"t": teacher}, "students": {"s": {**student, "generation": gen}}}
+        return (summarize.solver_key(cfg, "t", "d", Layout("R")), summarize.solver_key(cfg, "s@t.cot.correct", "d", Layout("R")))
+
+    base = key()
+    assert base[0] == f"t {deps.teacher_output_params(api)} True"
+    assert "R/checkpoints/s/d/t.cot.correct" in base[1] and base[1].endswith(" False")
+    assert key(teacher={**api, "concurrency": 64, "rpm": 10, "max_retries": 9}) == base
+    assert key(gen={"max_new_tokens": 64, "batch_size": 32}) == base
+    assert key(teacher={**api, "temperature": 0.5})[0] != base[0] and key(gen={"max_new_tokens": 32, "batch_size": 8})[1] != base[1]
+    s = summarize.METHOD.parse("e", {"method": "summarize", "datasets": ["d"], "teachers": ["t"], "summarizer": "t"})
+    assert summarize.summarizer_key(config, s, "s@t.cot.correct", "d", Layout("R")) == base[0]
+
+
 def test_hf_teacher_batch_size_matters_only_when_sampling():
     hf = {"kind": "hf", "model": "m", "temperature": 0.0, "batch_size": 8}
     assert deps.teacher_output_params(hf) == deps.teacher_output_params({**hf, "batch_size": 2, "device": "cpu"})

@@ -191,6 +191,20 @@ def solver(config: dict, model: str, dataset: str, layout: paths.Layout) -> tupl
     return model, cfg, False
 
 
+def solver_key(config: dict, model: str, dataset: str, layout: paths.Layout) -> str:
+    """What a loop rule records of a solver: its name and the keys of its block that can change its answers
+    (``params.teacher_output_params``), so that concurrency, rate limits, retries, prices or the
+    batch size under greedy decoding rerun nothing. The job builds the whole solver from the config."""
+    from ..params import teacher_output_params
+
+    name, cfg, cached = solver(config, model, dataset, layout)
+    return f"{name} {teacher_output_params(cfg)} {cached}"
+
+
+def summarizer_key(config: dict, s: Settings, model: str, dataset: str, layout: paths.Layout) -> str:
+    return solver_key(config, model if s.summarizer == "self" else s.summarizer, dataset, layout)
+
+
 def checkpoint(layout: paths.Layout, model: str, dataset: str) -> str:
     student, recipe = model.split("@", 1)
     return layout.path("checkpoint", student=student, dataset=dataset, recipe=recipe)
