@@ -93,7 +93,7 @@ def test_missing_markers_or_results_fail_with_one_line(results, tmp_path):
 
 def test_the_readme_has_both_generated_blocks():
     text = (ROOT / "README.md").read_text()
-    for name in ("default", "paper"):
+    for name in ("default", "paper", "tune"):
         assert text.count(f"<!-- results:{name}:begin -->") == 1 and text.count(f"<!-- results:{name}:end -->") == 1
 
 
