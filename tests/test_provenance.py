@@ -8,7 +8,10 @@ import json
 from cotdistill import provenance as P
 
 
-def record(root, path, rule, start, end, max_len=None, job=None):
+def record(root, path, rule, start, end, max_len=None, job=None, output=True):
+    if output:  # the output exists (a record of a deleted output is an earlier study's)
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).touch()
     b64 = base64.urlsafe_b64encode(path.encode()).decode()
     parts = [b64] if max_len is None else [b64[i:i + max_len] for i in range(0, len(b64), max_len)]
     parts = ["@" + p for p in parts[:-1]] + [parts[-1]]  # Snakemake splits long names into folders
@@ -27,13 +30,15 @@ def test_redact_keys_and_key_shaped_values():
 
 
 def test_job_records_give_wall_times_per_job_and_run(tmp_path):
-    long = "results/eval/tiny/chain_sum/offline.cot.correct/" + "x" * 300 + ".jsonl"
+    long = "results/eval/tiny/chain_sum/offline.cot.correct/" + "/".join(["x" * 100] * 3) + ".jsonl"
     record(tmp_path, "results/checkpoints/tiny/chain_sum/offline.cot.correct", "train", 100.0, 160.5)
     record(tmp_path, "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.jsonl", "score", 170.0, 172.0, job=7)
     record(tmp_path, "results/eval/tiny/chain_sum/offline.cot.correct/chain_sum.metrics.json", "score", 170.0001, 172.0001, job=7)
     record(tmp_path, long, "score2", 180.0, 181.0, max_len=200)
     record(tmp_path, "results/checkpoints/tiny/chain_sum/offline.direct.correct", "train", 100.0, 130.0)
     record(tmp_path, "elsewhere/file", "other", 0.0, 1.0)
+    record(tmp_path, "results/tune/eval/s/d/r/d.dev.metrics.json", "score_split", 0.0, 1.0)  # another study, nested
+    record(tmp_path, "results/eval/gone/d/r/d.metrics.json", "score", 0.0, 1.0, output=False)  # deleted since
     jobs = P.job_times(tmp_path, "results")
     assert [(j["rule"], j["wall_s"]) for j in jobs] == [("train", 60.5), ("train", 30.0), ("score", 2.0), ("score", 2.0), ("score2", 1.0)]
     assert long in {j["output"] for j in jobs}

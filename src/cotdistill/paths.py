@@ -92,6 +92,11 @@ TEMPLATES = {
 }
 
 
+# The top-level folders of a results directory (GGUF imports go to models/, rules/models.smk): what tells a
+# study's own outputs from another study's results directory nested under it (results/tune under results).
+ROOTS = frozenset(t.split("/", 1)[0] for t in TEMPLATES.values()) | {"models"}
+
+
 class _Keep(dict):
     def __missing__(self, key):
         return "{" + key + "}"

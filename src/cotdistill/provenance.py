@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from . import paths
+
 SECRET_KEY = re.compile(r"(api_?key|token|secret|password|passwd|credential)(?!_env)", re.I)
 SECRET_VALUE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|hf_[A-Za-z0-9]{20,})")
 _VERSIONS = "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
@@ -53,6 +55,13 @@ def package_versions(python: str | None = None) -> dict[str, str]:
     return json.loads(proc.stdout) if proc.returncode == 0 else {}
 
 
+def _belongs(path: str, results_dir: str) -> bool:
+    """Whether an output path is this results directory's own: under it, in one of the layout's folders (so
+    ``results/tune/...`` does not count as ``results``'s, though it lies under it)."""
+    prefix = results_dir.rstrip("/") + "/"
+    return path.startswith(prefix) and path[len(prefix):].split("/", 1)[0] in paths.ROOTS
+
+
 def job_times(workdir: str | os.PathLike, results_dir: str) -> list[dict]:
     """Every recorded job output under ``results_dir``: rule, job (hash), output, start, wall seconds (Snakemake's
     ``.snakemake/metadata`` records, one per output file; the file name is the output path, base64)."""
@@ -67,7 +76,9 @@ def job_times(workdir: str | os.PathLike, results_dir: str) -> list[dict]:
             rec = json.loads(f.read_text())
         except (ValueError, UnicodeDecodeError, OSError):
             continue
-        if not path.startswith(results_dir.rstrip("/") + "/") or rec.get("starttime") is None or rec.get("endtime") is None:
+        if not _belongs(path, results_dir) or rec.get("starttime") is None or rec.get("endtime") is None:
+            continue
+        if not (Path(workdir) / path).exists():  # a record of an output since deleted (an earlier study's)
             continue
         out.append({"rule": rec.get("rule"), "job": rec.get("job_hash"), "output": path, "start": rec["starttime"],
                     "wall_s": round(rec["endtime"] - rec["starttime"], 2)})
