@@ -99,13 +99,18 @@ def test_the_readme_has_both_generated_blocks():
 
 def test_fair_peer_review_line_comes_from_acceptance_json(results):
     res, _, _ = results
+    df = pd.read_csv(res / "tables/all.csv")
+    df = pd.concat([df, df.iloc[:1].assign(experiment="fair", method="fair", recipe="committee.fair-fair-tiny-r1.all")])
+    stale = res / "fair/fair/tiny/other/r1"  # another dataset's review, not a run of this table
+    stale.mkdir(parents=True)
+    (stale / "acceptance.json").write_text("{}")
     folder = res / "fair/fair/tiny/cs/r1"
     folder.mkdir(parents=True)
     (folder / "acceptance.json").write_text(json.dumps({
         "threshold": 3.0, "rationales": 40, "correct": 26, "accepted": 20, "accepted_correct": 19,
         "reviewers": {"a": {"hint": True, "passed": 12, "passed_correct": 12}, "b": {"hint": True, "passed": 10, "passed_correct": 8},
                       "c": {"hint": False, "passed": 5, "passed_correct": 3}}}))
-    body = block(pd.read_csv(res / "tables/all.csv"), str(res))
+    body = block(df, str(res))
     lo, hi = wilson(19, 20)
     assert (f"- FAIR fair, tiny, cs, round 1: peer review (mean score > 3) kept 20 of 40 rationales; correct among the kept "
             f"19/20 = 0.950 [{lo:.3f}, {hi:.3f}] vs the pool's 26/40 = 0.650 [") in body
